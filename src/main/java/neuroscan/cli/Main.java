@@ -1,0 +1,60 @@
+package neuroscan.cli;
+
+import neuroscan.NeuroscanException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * Entry point. Subcommands live in this package, one class each. Errors the user can fix are
+ * {@link NeuroscanException}s: printed as one line on stderr, exit code 1; bad usage exits 2.
+ */
+@Command(name = "neuroscan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Find the dataset examples that activate each neuron of a small transformer most, "
+                + "store them, and show them like neuroscope.io.",
+        subcommands = {TraceCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given streams; returns the exit code. Used by tests. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            commandLine.getErr().println("neuroscan: " + oneLine(ex));
+            if (System.getenv("NEUROSCAN_DEBUG") != null) ex.printStackTrace(commandLine.getErr());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    /** The message of a user-fixable error, or a short description of an unexpected one. */
+    static String oneLine(Throwable ex) {
+        if (ex instanceof NeuroscanException) return ex.getMessage();
+        if (ex instanceof OutOfMemoryError) return "out of memory; try a smaller --batch or more -Xmx";
+        String msg = ex.getMessage();
+        return "internal error: " + ex.getClass().getSimpleName() + (msg == null ? "" : ": " + msg)
+                + " (set NEUROSCAN_DEBUG=1 for the stack trace)";
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"neuroscan " + (v == null ? "dev" : v)};
+        }
+    }
+}
