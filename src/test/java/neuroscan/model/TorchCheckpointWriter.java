@@ -286,45 +286,66 @@ public final class TorchCheckpointWriter {
 
     // ------------------------------------------------------------------------------- gelu-1l-shaped
 
+    /** gelu-1l's architecture: 1 layer, d_model 512, 8 heads, d_mlp 2048, n_ctx 1024, d_vocab 48262. */
+    public static final ModelConfig GELU_1L = new ModelConfig(1, 512, 8, 64, 2048, 1024, 48262, "gelu", "LN", 1e-5,
+            "NeelNanda/gpt-neox-tokenizer-digits");
+
     /**
-     * A random float32 model with gelu-1l's names and shapes (d_vocab 48262, d_model 512, 8 heads,
-     * d_mlp 2048, n_ctx 1024, 213 MB), written as {@code dir/config.json} + {@code dir/model_final.pth}.
-     * For benchmarks and load-time checks; the weights are uniform noise, not a trained model.
+     * A random float32 model with gelu-1l's names and shapes (213 MB), written as {@code dir/config.json}
+     * + {@code dir/model_final.pth}. For benchmarks and load-time checks; the weights are noise.
      *
      * @return the .pth file
      */
     public static Path writeGelu1lShaped(Path dir, long seed) {
-        ModelConfig c = new ModelConfig(1, 512, 8, 64, 2048, 1024, 48262, "gelu", "LN", 1e-5, null);
+        return writeRandom(dir, GELU_1L, seed);
+    }
+
+    /**
+     * A random float32 model of any {@code LN} config, in TransformerLens names (with the attention mask
+     * and IGNORE buffers gelu-1l has), as {@code dir/config.json} + {@code dir/model_final.pth}.
+     */
+    public static Path writeRandom(Path dir, ModelConfig c, long seed) {
+        if (!c.hasLnWeights()) throw new IllegalArgumentException("writeRandom makes LN models only");
         var rng = new SplittableRandom(seed);
         var w = new TorchCheckpointWriter().archiveName("model_final");
-        int dm = c.dModel(), h = c.nHeads(), dh = c.dHead(), mlp = c.dMlp();
-        w.add("embed.W_E", noise(rng, (long) c.dVocab() * dm, 0.1f, 0), c.dVocab(), dm);
-        w.add("pos_embed.W_pos", noise(rng, (long) c.nCtx() * dm, 0.1f, 0), c.nCtx(), dm);
-        w.add("blocks.0.ln1.w", noise(rng, dm, 0.2f, 1), dm).add("blocks.0.ln1.b", noise(rng, dm, 0.1f, 0), dm);
-        for (String n : List.of("W_Q", "W_K", "W_V")) w.add("blocks.0.attn." + n, noise(rng, (long) h * dm * dh, 0.08f, 0), h, dm, dh);
-        w.add("blocks.0.attn.W_O", noise(rng, (long) h * dh * dm, 0.08f, 0), h, dh, dm);
-        for (String n : List.of("b_Q", "b_K", "b_V")) w.add("blocks.0.attn." + n, noise(rng, (long) h * dh, 0.1f, 0), h, dh);
-        w.add("blocks.0.attn.b_O", noise(rng, dm, 0.1f, 0), dm);
-        byte[] tril = new byte[c.nCtx() * c.nCtx()];                   // bool buffer, as TransformerLens saves it
-        for (int i = 0; i < c.nCtx(); i++) for (int j = 0; j <= i; j++) tril[i * c.nCtx() + j] = 1;
-        w.addView("blocks.0.attn.mask", raw("BoolStorage", tril), 0, new long[]{c.nCtx(), c.nCtx()}, new long[]{c.nCtx(), 1});
-        w.add("blocks.0.attn.IGNORE", new float[]{Float.NEGATIVE_INFINITY});
-        w.add("blocks.0.ln2.w", noise(rng, dm, 0.2f, 1), dm).add("blocks.0.ln2.b", noise(rng, dm, 0.1f, 0), dm);
-        w.add("blocks.0.mlp.W_in", noise(rng, (long) dm * mlp, 0.08f, 0), dm, mlp);
-        w.add("blocks.0.mlp.b_in", noise(rng, mlp, 0.1f, 0), mlp);
-        w.add("blocks.0.mlp.W_out", noise(rng, (long) mlp * dm, 0.04f, 0), mlp, dm);
-        w.add("blocks.0.mlp.b_out", noise(rng, dm, 0.1f, 0), dm);
+        int dm = c.dModel(), h = c.nHeads(), dh = c.dHead(), mlp = c.dMlp(), ctx = c.nCtx(), vocab = c.dVocab();
+        w.add("embed.W_E", noise(rng, (long) vocab * dm, 1f, 0), vocab, dm);
+        w.add("pos_embed.W_pos", noise(rng, (long) ctx * dm, 0.5f, 0), ctx, dm);
+        byte[] tril = new byte[ctx * ctx];                             // bool buffer, as TransformerLens saves it
+        for (int i = 0; i < ctx; i++) for (int j = 0; j <= i; j++) tril[i * ctx + j] = 1;
+        for (int l = 0; l < c.nLayers(); l++) {
+            String p = "blocks." + l + ".";
+            w.add(p + "ln1.w", noise(rng, dm, 0.2f, 1), dm).add(p + "ln1.b", noise(rng, dm, 0.1f, 0), dm);
+            for (String n : List.of("W_Q", "W_K", "W_V")) w.add(p + "attn." + n, noise(rng, (long) h * dm * dh, 2f / (float) Math.sqrt(dm), 0), h, dm, dh);
+            w.add(p + "attn.W_O", noise(rng, (long) h * dh * dm, 1f / (float) Math.sqrt(dh), 0), h, dh, dm);
+            for (String n : List.of("b_Q", "b_K", "b_V")) w.add(p + "attn." + n, noise(rng, (long) h * dh, 0.1f, 0), h, dh);
+            w.add(p + "attn.b_O", noise(rng, dm, 0.1f, 0), dm);
+            w.addView(p + "attn.mask", raw("BoolStorage", tril), 0, new long[]{ctx, ctx}, new long[]{ctx, 1});
+            w.add(p + "attn.IGNORE", new float[]{Float.NEGATIVE_INFINITY});
+            w.add(p + "ln2.w", noise(rng, dm, 0.2f, 1), dm).add(p + "ln2.b", noise(rng, dm, 0.1f, 0), dm);
+            w.add(p + "mlp.W_in", noise(rng, (long) dm * mlp, 2f / (float) Math.sqrt(dm), 0), dm, mlp);
+            w.add(p + "mlp.b_in", noise(rng, mlp, 0.3f, 0), mlp);
+            w.add(p + "mlp.W_out", noise(rng, (long) mlp * dm, 1f / (float) Math.sqrt(mlp), 0), mlp, dm);
+            w.add(p + "mlp.b_out", noise(rng, dm, 0.1f, 0), dm);
+        }
         w.add("ln_final.w", noise(rng, dm, 0.2f, 1), dm).add("ln_final.b", noise(rng, dm, 0.1f, 0), dm);
-        w.add("unembed.W_U", noise(rng, (long) dm * c.dVocab(), 0.08f, 0), dm, c.dVocab());
-        w.add("unembed.b_U", noise(rng, c.dVocab(), 0.1f, 0), c.dVocab());
+        w.add("unembed.W_U", noise(rng, (long) dm * vocab, 1f / (float) Math.sqrt(dm), 0), dm, vocab);
+        w.add("unembed.b_U", noise(rng, vocab, 0.1f, 0), vocab);
         Path pth = dir.resolve("model_final.pth");
         w.write(pth);
-        AtomicFiles.writeString(dir.resolve(ModelLoader.CONFIG), """
-                {"n_layers": 1, "d_model": 512, "d_mlp": 2048, "d_head": 64, "n_heads": 8, "n_ctx": 1024,
-                 "d_vocab": 48262, "act_fn": "gelu", "normalization": "LN", "shortformer_pos": false,
-                 "attn_only": false, "ln_eps": 1e-05, "tokenizer_name": "NeelNanda/gpt-neox-tokenizer-digits"}
-                """);
+        AtomicFiles.writeString(dir.resolve(ModelLoader.CONFIG), configJson(c));
         return pth;
+    }
+
+    /** {@code c} as a Neel-style config.json. */
+    public static String configJson(ModelConfig c) {
+        var o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("n_layers", c.nLayers()).put("d_model", c.dModel()).put("d_mlp", c.dMlp())
+                .put("d_head", c.dHead()).put("n_heads", c.nHeads()).put("n_ctx", c.nCtx()).put("d_vocab", c.dVocab())
+                .put("act_fn", c.actFn()).put("normalization", c.normalization()).put("shortformer_pos", false)
+                .put("attn_only", false).put("ln_eps", c.eps());
+        if (c.tokenizerName() != null) o.put("tokenizer_name", c.tokenizerName());
+        return o.toPrettyString();
     }
 
     /** Uniform noise in mean ± scale: cheap to make, and nothing here depends on its distribution. */
