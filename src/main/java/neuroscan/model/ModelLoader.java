@@ -43,7 +43,7 @@ public final class ModelLoader {
     }
 
     /** model_final.pth, else model.safetensors, else the directory's only *.pth / *.safetensors. */
-    static Path findCheckpoint(Path dir) {
+    public static Path findCheckpoint(Path dir) {
         for (String preferred : List.of("model_final.pth", "model.safetensors")) {
             if (Files.isRegularFile(dir.resolve(preferred))) return dir.resolve(preferred);
         }
