@@ -123,7 +123,18 @@ final class ParquetDocs implements FileSequence.FileDocs {
         throw new NeuroscanException(file + ": column '" + name + "' is " + problem + ", not a string column");
     }
 
+    /** The exception's first line, and the root cause's where Hardwood wraps it (OOM, codec...). */
     private static String message(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = firstLine(e);
+        return root == e || m.contains(firstLine(root)) ? m
+                : m + " (" + root.getClass().getSimpleName() + ": " + firstLine(root) + ")";
+    }
+
+    private static String firstLine(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);

@@ -1,5 +1,6 @@
 package neuroscan.data;
 
+import ai.djl.engine.EngineException;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import neuroscan.NeuroscanException;
@@ -65,12 +66,12 @@ public final class Tokenizer implements AutoCloseable {
         try {
             hf = HuggingFaceTokenizer.newInstance(
                     new ByteArrayInputStream(files.json().getBytes(StandardCharsets.UTF_8)), OPTIONS);
+        } catch (EngineException | LinkageError e) { // no native library: read-only cache dir, other OS
+            throw new NeuroscanException("cannot load the Hugging Face tokenizers native library (DJL extracts it"
+                    + " to ~/.djl.ai or $DJL_CACHE_DIR) for " + files.tokenizerJson() + ": " + firstLine(e), e);
         } catch (IOException | RuntimeException e) {
             throw new NeuroscanException(files.tokenizerJson() + ": the tokenizers library rejects it: "
                     + firstLine(e), e);
-        } catch (LinkageError e) { // the native library failed to load (read-only cache dir, other OS)
-            throw new NeuroscanException("cannot load the tokenizers native library for "
-                    + files.tokenizerJson() + ": " + firstLine(e), e);
         }
         Tokenizer tokenizer = null;
         try {
