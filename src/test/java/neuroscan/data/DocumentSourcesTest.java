@@ -158,6 +158,7 @@ class DocumentSourcesTest {
         assertEquals(List.of("10.txt", "a.txt", "b.txt", "c-empty.txt"),
                 source.files().stream().map(p -> p.getFileName().toString()).toList());
         assertTexts(List.of("Ten: é 😀", "Alpha\nsecond line\n", "Beta with a byte order mark", ""), readAll(source));
+        assertTexts(List.of("Alpha\nsecond line\n"), readAll(DocumentSources.open(DIR.resolve("txt/a.txt"), "text")));
     }
 
     @Test

@@ -178,6 +178,7 @@ class TokenizerTest {
         for (String t : texts) {
             single.add(tok.toTokens(t, 64));
         }
+        assertTrue(tok.toTokensBatch(List.of(), 64).isEmpty());
         List<int[]> batch = tok.toTokensBatch(texts, 64);
         assertEquals(texts.size(), batch.size());
         for (int i = 0; i < texts.size(); i++) {
