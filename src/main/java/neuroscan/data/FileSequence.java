@@ -1,0 +1,169 @@
+package neuroscan.data;
+
+import neuroscan.NeuroscanException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.OptionalLong;
+
+/** A {@link DocumentSource} over files of one format, read one after the other. */
+final class FileSequence implements DocumentSource {
+
+    /** The documents of one file. */
+    interface FileDocs extends AutoCloseable {
+        /** Moves to the next document of the file; false at its end. */
+        boolean advance();
+
+        /** The current document's text (null for a NULL value). */
+        String text();
+
+        @Override
+        void close();
+    }
+
+    @FunctionalInterface
+    interface Opener {
+        FileDocs open(Path file);
+    }
+
+    private final String format;
+    private final List<Path> files;
+    private final String column;
+    private final OptionalLong count;
+    private final Opener opener;
+    private final AutoCloseable shared;
+    private int fileIndex = -1;
+    private FileDocs current;
+    private boolean ready;
+    private boolean closed;
+    private int nextIndex;
+    private String contentId;
+
+    FileSequence(String format, List<Path> files, String column, OptionalLong count, Opener opener,
+                 AutoCloseable shared) {
+        this.format = format;
+        this.files = List.copyOf(files);
+        this.column = column;
+        this.count = count;
+        this.opener = opener;
+        this.shared = shared;
+    }
+
+    @Override
+    public boolean hasNext() {
+        if (closed) {
+            throw new IllegalStateException("document source is closed");
+        }
+        while (!ready) {
+            if (current != null) {
+                if (current.advance()) {
+                    ready = true;
+                    break;
+                }
+                current.close();
+                current = null;
+            }
+            if (fileIndex + 1 >= files.size()) {
+                return false;
+            }
+            current = opener.open(files.get(++fileIndex));
+        }
+        return true;
+    }
+
+    @Override
+    public Document next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException();
+        }
+        ready = false;
+        return new Document(nextIndex++, current.text());
+    }
+
+    @Override
+    public String format() {
+        return format;
+    }
+
+    @Override
+    public List<Path> files() {
+        return files;
+    }
+
+    @Override
+    public String column() {
+        return column;
+    }
+
+    @Override
+    public OptionalLong count() {
+        return count;
+    }
+
+    @Override
+    public synchronized String contentId() {
+        if (contentId == null) {
+            if (files.size() == 1) {
+                contentId = sha256(files.getFirst());
+            } else {
+                StringBuilder listing = new StringBuilder();
+                for (Path f : files) {
+                    listing.append(sha256(f)).append("  ").append(f.getFileName()).append('\n');
+                }
+                contentId = HexFormat.of().formatHex(digest().digest(
+                        listing.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
+        }
+        return contentId;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (current != null) {
+                current.close();
+                current = null;
+            }
+        } finally {
+            if (shared != null) {
+                try {
+                    shared.close();
+                } catch (Exception e) {
+                    // nothing was written; a failure to release a reader pool is not the user's problem
+                }
+            }
+        }
+    }
+
+    private static String sha256(Path file) {
+        MessageDigest md = digest();
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        } catch (IOException e) {
+            throw new NeuroscanException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}
