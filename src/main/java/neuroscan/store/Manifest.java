@@ -2,6 +2,7 @@ package neuroscan.store;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -40,6 +41,8 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
     public static final String NAME = "manifest.json";
     public static final String FORMAT = "neuroscan-run/1";
 
+    private static final String[] REQUIRED = {"complete", "model", "tokenizer", "dataset", "d_mlp", "n_ctx", "top_k",
+            "include_padding", "requested_range", "doc_start", "doc_end", "dataset_exhausted", "n_docs", "n_tokens"};
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -157,13 +160,15 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
     public static Manifest read(Path dir) {
         Path f = dir.resolve(NAME);
         try {
-            Manifest m = JSON.readValue(Files.readString(f), Manifest.class);
-            if (m == null || !FORMAT.equals(m.format())) {
-                throw new NeuroscanException(f + ": not a neuroscan run manifest (format " + (m == null ? null : m.format()) + ", expected " + FORMAT + ")");
+            JsonNode tree = JSON.readTree(Files.readString(f));
+            if (tree == null || !tree.isObject() || !FORMAT.equals(tree.path("format").asText(null))) {
+                throw new NeuroscanException(f + ": not a neuroscan run manifest (format "
+                        + (tree == null ? null : tree.path("format").asText(null)) + ", expected " + FORMAT + ")");
             }
-            if (m.model() == null || m.tokenizer() == null || m.dataset() == null) {
-                throw new NeuroscanException(f + ": model, tokenizer or dataset missing");
+            for (String key : REQUIRED) {  // absent numbers would silently read as 0
+                if (!tree.hasNonNull(key)) throw new NeuroscanException(f + ": missing " + key);
             }
+            Manifest m = JSON.treeToValue(tree, Manifest.class);
             return m;
         } catch (NoSuchFileException e) {
             throw new NeuroscanException(dir + ": not a neuroscan run (no " + NAME + ")");
