@@ -81,139 +81,173 @@ public final class Scanner {
     private Manifest run(Manifest.Sources sources, IntFunction<Windows> open, long docsTotal) {
         long t0 = System.nanoTime();
         Path out = o.outDir();
-        int dMlp = engine.dMlp();
-        DocRange range = o.range();
-        Manifest.Request request = new Manifest.Request(sources, o.topK(), o.includePadding(), range);
         createDir(out);
         Checkpoint ckpt = new Checkpoint(out);
-
         Manifest prior = Manifest.exists(out) ? Manifest.read(out) : null;
-        if (prior != null && prior.complete()) {
-            String why = prior.mismatch(request);
-            if (o.resume() && why == null) {
-                ckpt.clear();   // a kill may have landed between the final manifest and this cleanup
-                note(out + ": already holds this finished scan");
-                return prior;
-            }
-            throw new NeuroscanException(out + ": already holds a finished run" + (why == null ? "" : " of a different scan (" + why + ")")
-                    + "; choose another --out");
-        }
-        if (prior != null) {
-            if (!o.resume()) {
-                throw new NeuroscanException(out + ": holds an unfinished scan; pass --resume to continue it, or choose another --out");
-            }
-            String why = prior.resumeMismatch(request);
-            if (why == null && prior.nCtx() != o.nCtx()) why = "n_ctx is " + prior.nCtx() + ", requested " + o.nCtx();
-            if (why == null && prior.dMlp() != dMlp) why = "d_mlp is " + prior.dMlp() + ", the engine has " + dMlp;
-            if (why != null) throw new NeuroscanException(out + ": cannot resume: it holds a different scan (" + why + ")");
+        if (prior != null && reusable(prior, new Manifest.Request(sources, o.topK(), o.includePadding(), o.range()))) {
+            ckpt.clear();   // a kill may have landed between the final manifest and this cleanup
+            note(out + ": already holds this finished scan");
+            return prior;
         }
         Checkpoint.removeStaleTemps(out);
         Checkpoint.removeStaleTemps(ckpt.dir());
-        Checkpoint.State state = prior == null ? null : ckpt.load(range.start(), o.topK(), dMlp, o.includePadding());
+        Checkpoint.State state = prior == null ? null : ckpt.load(o.range().start(), o.topK(), engine.dMlp(), o.includePadding());
         if (state == null) ckpt.clear();
-
-        TopK topK = state == null ? new TopK(o.topK(), dMlp) : state.store().topK();
-        int from = state == null ? range.start() : state.next();
-        long docsDone = from - range.start(), tokensDone = state == null ? 0 : state.nTokens();
-        Manifest.Timings before = state == null ? Manifest.Timings.ZERO : state.timings();
-        String created = prior != null ? prior.created() : now();
-        String backend = prior == null || prior.backend().equals(engine.describe()) ? engine.describe()
-                : prior.backend() + ", then " + engine.describe();
-        manifest(sources, false, from, false, docsDone, tokensDone, topK.nanSkipped(), backend, before, created, null).write(out);
-        if (state != null) note("resuming " + out + " at document " + from + " (" + docsDone + " documents done)");
-        listener.started(docsDone, tokensDone, docsTotal);
-
-        Session s = new Session();
-        List<int[]> pending = new ArrayList<>();
-        int pendingStart = from, next = from, lastCheckpoint = from;
+        Run run = new Run(sources, ckpt, prior, state, t0);
+        run.manifest(false, run.from, false, null).write(out);   // also fails early on an unwritable directory
+        if (state != null) note("resuming " + out + " at document " + run.from + " (" + run.docsDone + " documents done)");
+        listener.started(run.docsDone, run.tokensDone, docsTotal);
         Windows.End end;
-        int maxDocs = o.maxBatchDocs();
-        float[] bmax = new float[maxDocs * dMlp];
-        int[] bargmax = new int[maxDocs * dMlp];
-        try (Windows windows = open.apply(from)) {
+        try (Windows windows = open.apply(run.from)) {
+            end = run.consume(windows);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NeuroscanException("scan of " + out + " interrupted; run it again with --resume to continue");
+        }
+        return run.finish(end);
+    }
+
+    /**
+     * Whether an existing run in the out directory is the requested scan, finished (then it is returned
+     * as it is, given --resume); throws when the directory cannot take this scan; false to go on.
+     */
+    private boolean reusable(Manifest prior, Manifest.Request request) {
+        Path out = o.outDir();
+        if (prior.complete()) {
+            String why = prior.mismatch(request);
+            if (o.resume() && why == null) return true;
+            throw new NeuroscanException(out + ": already holds a finished run" + (why == null ? "" : " of a different scan (" + why + ")")
+                    + "; choose another --out");
+        }
+        if (!o.resume()) {
+            throw new NeuroscanException(out + ": holds an unfinished scan; pass --resume to continue it, or choose another --out");
+        }
+        String why = prior.resumeMismatch(request);
+        if (why == null && prior.nCtx() != o.nCtx()) why = "n_ctx is " + prior.nCtx() + ", requested " + o.nCtx();
+        if (why == null && prior.dMlp() != engine.dMlp()) why = "d_mlp is " + prior.dMlp() + ", the engine has " + engine.dMlp();
+        if (why != null) throw new NeuroscanException(out + ": cannot resume: it holds a different scan (" + why + ")");
+        return false;
+    }
+
+    /** One scan call: the store, counters and clocks, from a checkpoint or from nothing. */
+    private final class Run {
+        final Manifest.Sources sources;
+        final Checkpoint ckpt;
+        final TopK topK;
+        final int start, from;
+        final Manifest.Timings before;
+        final String created, backend;
+        final long t0;
+        long docsDone, tokensDone;
+        long waitNs, computeNs, topkNs, checkpointNs, tokenizeNs;
+        final List<int[]> pending = new ArrayList<>();   // tokens since the last checkpoint, for its chunk
+        int pendingStart, next, lastCheckpoint;
+        final float[] bmax;
+        final int[] bargmax;
+
+        Run(Manifest.Sources sources, Checkpoint ckpt, Manifest prior, Checkpoint.State state, long t0) {
+            this.sources = sources;
+            this.ckpt = ckpt;
+            this.t0 = t0;
+            int dMlp = engine.dMlp();
+            start = o.range().start();
+            topK = state == null ? new TopK(o.topK(), dMlp) : state.store().topK();
+            from = state == null ? start : state.next();
+            pendingStart = next = lastCheckpoint = from;
+            docsDone = from - start;
+            tokensDone = state == null ? 0 : state.nTokens();
+            before = state == null ? Manifest.Timings.ZERO : state.timings();
+            created = prior != null ? prior.created() : now();
+            backend = prior == null || prior.backend().equals(engine.describe()) ? engine.describe()
+                    : prior.backend() + ", then " + engine.describe();
+            bmax = new float[o.maxBatchDocs() * dMlp];
+            bargmax = new int[o.maxBatchDocs() * dMlp];
+        }
+
+        /** Takes windows until the end: batches through the engine into the store, checkpoints between. */
+        Windows.End consume(Windows windows) throws InterruptedException {
             while (true) {
                 long w0 = System.nanoTime();
                 Windows.Item item = windows.take();
                 if (item instanceof Windows.Failure f) throw rethrow(f.error());
                 if (item instanceof Windows.End e) {
-                    end = e;
-                    break;
+                    tokenizeNs = windows.tokenizeNanos();
+                    return e;
                 }
                 Windows.Window w = (Windows.Window) item;
                 int[][] tokens = Windows.tokens(w);
-                s.wait += System.nanoTime() - w0;
-
-                for (int[] b : batches(tokens)) {
-                    List<int[]> docs = new ArrayList<>(b.length);
-                    int[] ids = new int[b.length];
-                    long batchTokens = 0;
-                    for (int j = 0; j < b.length; j++) {
-                        int[] t = tokens[b[j]];
-                        docs.add(o.includePadding() ? padded(t) : t);
-                        ids[j] = w.ids()[b[j]];
-                        batchTokens += t.length;
-                    }
-                    long c0 = System.nanoTime();
-                    engine.docMax(docs, bmax, bargmax);
-                    long c1 = System.nanoTime();
-                    topK.merge(b.length, ids, bmax, bargmax);
-                    s.compute += c1 - c0;
-                    s.topk += System.nanoTime() - c1;
-                    docsDone += b.length;
-                    tokensDone += batchTokens;
-                    listener.progress(docsDone, tokensDone);
-                }
+                waitNs += System.nanoTime() - w0;
+                for (int[] b : batches(tokens)) batch(w.ids(), tokens, b);
                 pending.addAll(Arrays.asList(tokens));
                 next = w.next();
                 if (next - lastCheckpoint >= o.checkpointEvery()) {
                     long k0 = System.nanoTime();
-                    ckpt.save(pendingStart, pending, new StoreFile(topK, new DocRange(range.start(), next), o.includePadding()),
-                            tokensDone, before.plus(s.timings(windows, t0, k0)));
-                    s.checkpoint += System.nanoTime() - k0;
+                    ckpt.save(pendingStart, pending, new StoreFile(topK, new DocRange(start, next), o.includePadding()),
+                            tokensDone, timings(windows.tokenizeNanos(), k0));
+                    checkpointNs += System.nanoTime() - k0;
                     pending.clear();
                     pendingStart = lastCheckpoint = next;
                     listener.checkpointed(docsDone, next);
                 }
             }
-            s.tokenize = windows.tokenizeNanos();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new NeuroscanException("scan of " + out + " interrupted; run it again with --resume to continue");
         }
-        if (next != end.docEnd()) {
-            throw new IllegalStateException("scan ended at document " + next + " but the stream ended at " + end.docEnd());
-        }
-        int docEnd = end.docEnd();
 
-        // Finish: last chunk, then tokens, store and a complete manifest, then drop the checkpoint.
-        ckpt.save(pendingStart, pending, null, tokensDone, null);
-        List<TokenCache> chunks = ckpt.chunks(range.start(), docEnd);
-        Path tokensFile = out.resolve(TokenCache.NAME);
-        if (chunks.isEmpty()) TokenCache.write(tokensFile, range.start(), List.of());
-        else TokenCache.concat(tokensFile, chunks);
-        new StoreFile(topK, new DocRange(range.start(), docEnd), o.includePadding()).write(out.resolve(StoreFile.NAME));
-        Manifest.Timings timings = before.plus(s.timings(null, t0, System.nanoTime()));
-        Manifest done = manifest(sources, true, docEnd, end.datasetExhausted(), docsDone, tokensDone, topK.nanSkipped(), backend,
-                timings, created, now());
-        done.write(out);
-        ckpt.clear();
-        if (topK.nanSkipped() > 0) note("warning: " + topK.nanSkipped() + " NaN activations were left out of the store (engine problem?)");
-        note(String.format("scanned %d documents (%d tokens) into %s in %.1f s", docsDone, tokensDone, out, timings.totalS()));
-        return done;
+        /** Documents tokens[b[j]] (global ids[b[j]]) through the engine and into the store. */
+        void batch(int[] ids, int[][] tokens, int[] b) {
+            List<int[]> docs = new ArrayList<>(b.length);
+            int[] docIds = new int[b.length];
+            long n = 0;
+            for (int j = 0; j < b.length; j++) {
+                int[] t = tokens[b[j]];
+                docs.add(o.includePadding() ? padded(t) : t);
+                docIds[j] = ids[b[j]];
+                n += t.length;
+            }
+            long c0 = System.nanoTime();
+            engine.docMax(docs, bmax, bargmax);
+            long c1 = System.nanoTime();
+            topK.merge(b.length, docIds, bmax, bargmax);
+            computeNs += c1 - c0;
+            topkNs += System.nanoTime() - c1;
+            docsDone += b.length;
+            tokensDone += n;
+            listener.progress(docsDone, tokensDone);
+        }
+
+        /** The last chunk, then tokens, store and the complete manifest, and only then drop the checkpoint. */
+        Manifest finish(Windows.End end) {
+            Path out = o.outDir();
+            int docEnd = end.docEnd();
+            if (next != docEnd) throw new IllegalStateException("scan stopped at document " + next + ", the stream at " + docEnd);
+            ckpt.save(pendingStart, pending, null, tokensDone, null);
+            List<TokenCache> chunks = ckpt.chunks(start, docEnd);
+            Path tokensFile = out.resolve(TokenCache.NAME);
+            if (chunks.isEmpty()) TokenCache.write(tokensFile, start, List.of());
+            else TokenCache.concat(tokensFile, chunks);
+            new StoreFile(topK, new DocRange(start, docEnd), o.includePadding()).write(out.resolve(StoreFile.NAME));
+            Manifest done = manifest(true, docEnd, end.datasetExhausted(), now());
+            done.write(out);
+            ckpt.clear();
+            if (topK.nanSkipped() > 0) note("warning: " + topK.nanSkipped() + " NaN activations were left out of the store (engine problem?)");
+            note(String.format("scanned %d documents (%d tokens) into %s in %.1f s", docsDone, tokensDone, out, done.timings().totalS()));
+            return done;
+        }
+
+        Manifest.Timings timings(long tokNs, long now) {
+            return before.plus(new Manifest.Timings(sec(tokNs), sec(waitNs), sec(computeNs), sec(topkNs), sec(checkpointNs),
+                    sec(now - t0), 1));
+        }
+
+        Manifest manifest(boolean complete, int docEnd, boolean exhausted, String finished) {
+            return new Manifest(Manifest.FORMAT, Manifest.version(), complete, sources.model(), sources.tokenizer(), sources.dataset(),
+                    StoreFile.HOOK, engine.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
+                    o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, topK.nanSkipped(), backend,
+                    timings(tokenizeNs, System.nanoTime()), created, finished);
+        }
     }
 
-    /** Per-session clocks, in nanoseconds. */
-    private static final class Session {
-        long wait, compute, topk, checkpoint, tokenize;
-
-        Manifest.Timings timings(Windows w, long t0, long now) {
-            long tok = w == null ? tokenize : w.tokenizeNanos();
-            return new Manifest.Timings(sec(tok), sec(wait), sec(compute), sec(topk), sec(checkpoint), sec(now - t0), 1);
-        }
-
-        private static double sec(long nanos) {
-            return Math.round(nanos / 1e6) / 1e3;
-        }
+    private static double sec(long nanos) {
+        return Math.round(nanos / 1e6) / 1e3;
     }
 
     /**
@@ -248,14 +282,6 @@ public final class Scanner {
         int[] p = Arrays.copyOf(t, o.nCtx());
         Arrays.fill(p, t.length, p.length, o.padToken());
         return p;
-    }
-
-    private Manifest manifest(Manifest.Sources src, boolean complete, int docEnd, boolean exhausted, long nDocs, long nTokens,
-                              long nanSkipped, String backend, Manifest.Timings timings, String created, String finished) {
-        return new Manifest(Manifest.FORMAT, Manifest.version(), complete, src.model(), src.tokenizer(), src.dataset(),
-                StoreFile.HOOK, engine.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
-                o.range().toString(), o.range().start(), docEnd, exhausted, nDocs, nTokens, nanSkipped, backend, timings,
-                created, finished);
     }
 
     private static void createDir(Path out) {

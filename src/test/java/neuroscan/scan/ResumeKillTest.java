@@ -143,22 +143,26 @@ class ResumeKillTest {
     void killAtRandomMoments() throws Exception {
         long seed = System.nanoTime();
         Random r = new Random(seed);
+        int partial = 0;
         for (int i = 0; i < 3; i++) {
             Path out = tmp.resolve("random" + i);
-            long delay;
+            // after a random checkpoint (0: right after start-up; 15 is the last, before the finishing
+            // writes) plus a random fraction of the ~50 ms between checkpoints: anywhere in the scan
+            int after = r.nextInt(16);
+            long delay = r.nextInt(60);
             try (Child c = new Child(out, false)) {
-                c.await("started", 1);
-                // an uninterrupted child takes about 2 s from "started" to "done": land anywhere in it,
-                // finishing writes included, or just after
-                delay = r.nextInt(2500);
+                if (after == 0) c.await("started", 1);
+                else c.await("checkpoint", after);
                 Thread.sleep(delay);
                 c.kill();
             }
+            if (Manifest.exists(out) && !Manifest.read(out).complete()) partial++;
             try {
                 resumeInProcessAndCompare(out);
             } catch (AssertionError e) {
-                throw new AssertionError("kill after " + delay + " ms (seed " + seed + "): " + e.getMessage(), e);
+                throw new AssertionError("kill " + delay + " ms after checkpoint " + after + " (seed " + seed + "): " + e.getMessage(), e);
             }
         }
+        System.out.println("ResumeKillTest: " + partial + " of 3 random kills landed mid-scan (seed " + seed + ")");
     }
 }
