@@ -1,0 +1,43 @@
+package neuroscan.scan;
+
+import neuroscan.engine.ReferenceEngine;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A scan in its own JVM, for {@link ResumeKillTest} to SIGKILL. Usage: {@code ScanChild OUT_DIR [--resume]}.
+ * Prints "started", "checkpoint NEXT_DOC" after each checkpoint and "done", flushing each line, so the
+ * parent can kill it at a known point. The engine sleeps per batch so a kill has time to land.
+ */
+public final class ScanChild {
+    static final int DOCS = 240;
+    static final long SLEEP_MS = 12;
+
+    /** The scan both the child and the in-process reference run. */
+    static ScanOptions options(Path out, boolean resume) {
+        return ScanOptions.defaults(out, ScanFixtures.N_CTX).withTopK(4).withWindowDocs(8).withCheckpointEvery(16)
+                .withBatch(40, 4).withThreads(2).withResume(resume).withQuiet(true);
+    }
+
+    static List<String> texts() {
+        return ScanFixtures.corpus(99, DOCS);
+    }
+
+    public static void main(String[] args) {
+        Path out = Path.of(args[0]);
+        boolean resume = args.length > 1 && args[1].equals("--resume");
+        var engine = ScanFixtures.slowed(new ReferenceEngine(ScanFixtures.model(3)), SLEEP_MS, -1);
+        System.out.println("started");
+        System.out.flush();
+        new Scanner(engine, options(out, resume), new ScanListener() {
+            @Override
+            public void checkpointed(long docsDone, int nextDoc) {
+                System.out.println("checkpoint " + nextDoc);
+                System.out.flush();
+            }
+        }).scan(ScanFixtures.SOURCES, ScanFixtures.documents(texts()), ScanFixtures::tokenize);
+        System.out.println("done");
+        System.out.flush();
+    }
+}

@@ -1,0 +1,101 @@
+package neuroscan.store;
+
+import neuroscan.NeuroscanException;
+import neuroscan.engine.ReferenceEngine;
+import neuroscan.model.Weights;
+import neuroscan.scan.ScanFixtures;
+import neuroscan.scan.ScanListener;
+import neuroscan.scan.ScanOptions;
+import neuroscan.scan.Scanner;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Shards scanned separately and merged are byte-identical to one scan of their union. */
+class MergeTest {
+    static Weights weights;
+    static List<String> texts;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void scans() {
+        weights = ScanFixtures.model(8);
+        texts = ScanFixtures.corpus(9, 50);
+        scan("whole", "0:", 4, false, ScanFixtures.SOURCES);
+        scan("a", "0:13", 4, false, ScanFixtures.SOURCES);     // cut off window boundaries on purpose
+        scan("b", "13:30", 4, false, ScanFixtures.SOURCES);
+        scan("c", "30:", 4, false, ScanFixtures.SOURCES);
+        scan("k5", "30:", 5, false, ScanFixtures.SOURCES);
+        scan("pad", "30:", 4, true, ScanFixtures.SOURCES);
+        scan("b-again", "20:30", 4, false, ScanFixtures.SOURCES);
+        scan("d", "31:", 4, false, ScanFixtures.SOURCES);
+        var otherModel = new Manifest.Sources(new Manifest.Artifact("other", "r", "0123"), ScanFixtures.SOURCES.tokenizer(),
+                ScanFixtures.SOURCES.dataset());
+        scan("other", "30:", 4, false, otherModel);
+    }
+
+    static void scan(String dir, String range, int k, boolean padding, Manifest.Sources src) {
+        ScanOptions o = ScanOptions.defaults(tmp.resolve(dir), ScanFixtures.N_CTX).withTopK(k).withRange(DocRange.parse(range))
+                .withPadding(padding, ScanFixtures.PAD).withWindowDocs(8).withBatch(48, 4).withThreads(2).withQuiet(true);
+        new Scanner(new ReferenceEngine(weights), o, ScanListener.NONE).scan(src, ScanFixtures.documents(texts), ScanFixtures::tokenize);
+    }
+
+    static byte[] bytes(String dir, String file) throws IOException {
+        return Files.readAllBytes(tmp.resolve(dir).resolve(file));
+    }
+
+    @Test
+    void shardsMergeByteIdenticalToOneScan() throws IOException {
+        Manifest m = Merge.merge(List.of(tmp.resolve("c"), tmp.resolve("a"), tmp.resolve("b")), tmp.resolve("merged"));
+        assertArrayEquals(bytes("whole", StoreFile.NAME), bytes("merged", StoreFile.NAME));
+        assertArrayEquals(bytes("whole", TokenCache.NAME), bytes("merged", TokenCache.NAME));
+        assertEquals(ScanFixtures.bruteForce(weights, texts, 0, 50, 4, false),
+                StoreFile.read(tmp.resolve("merged").resolve(StoreFile.NAME)).topK());
+        Manifest whole = Manifest.read(tmp.resolve("whole"));
+        assertEquals(whole.docs(), m.docs());
+        assertEquals(whole.nDocs(), m.nDocs());
+        assertEquals(whole.nTokens(), m.nTokens());
+        assertTrue(m.complete());
+        assertTrue(m.datasetExhausted());
+        assertEquals("0:", m.requestedRange());
+        assertEquals(3, m.timings().sessions());
+        assertTrue(m.matches(new Manifest.Request(ScanFixtures.SOURCES, 4, false, DocRange.ALL)), "reusable as the whole scan");
+        assertEquals(m, Manifest.read(tmp.resolve("merged")));
+    }
+
+    static String refusal(String out, String... runs) throws IOException {
+        List<Path> paths = java.util.Arrays.stream(runs).map(tmp::resolve).toList();
+        Path store = tmp.resolve(out).resolve(StoreFile.NAME);
+        byte[] before = Files.exists(store) ? Files.readAllBytes(store) : null;
+        var e = assertThrows(NeuroscanException.class, () -> Merge.merge(paths, tmp.resolve(out)));
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        if (before == null) assertFalse(Files.exists(store), "nothing written");
+        else assertArrayEquals(before, Files.readAllBytes(store), "existing store untouched");
+        return e.getMessage();
+    }
+
+    @Test
+    void refusesRunsThatAreNotShardsOfOneScan() throws IOException {
+        Path b = tmp.resolve("b"), c = tmp.resolve("c");
+        assertEquals(b + " and " + tmp.resolve("k5") + ": cannot merge: different top_k (4 vs 5)", refusal("x1", "b", "k5"));
+        assertEquals(b + " and " + tmp.resolve("pad") + ": cannot merge: one includes padding and the other does not",
+                refusal("x2", "b", "pad"));
+        assertTrue(refusal("x3", "b", "other").startsWith(b + " and " + tmp.resolve("other") + ": cannot merge: different models (tiny-model@r1"));
+        assertEquals(b + " (13:30) and " + tmp.resolve("b-again") + " (20:30) overlap at documents 20:30; merge needs disjoint ranges",
+                refusal("x4", "a", "b", "b-again"));
+        assertEquals(b + " (13:30) and " + tmp.resolve("d") + " (31:50) leave documents 30:31 unscanned; merge needs adjacent ranges",
+                refusal("x5", "b", "d"));
+        assertEquals(c + ": the output must be a new directory, not one of the runs", refusal("c", "b", "c"));
+        assertEquals(tmp.resolve("whole") + ": already holds a run; choose another --out", refusal("whole", "a", "b"));
+        assertEquals(tmp.resolve("nothing") + ": not a neuroscan run (no manifest.json)", refusal("x6", "a", "nothing"));
+    }
+}
