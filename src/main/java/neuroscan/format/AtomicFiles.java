@@ -20,6 +20,8 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     @FunctionalInterface
     public interface Writer {
         void write(OutputStream out) throws IOException;
@@ -30,7 +32,10 @@ public final class AtomicFiles {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            // createFile (not createTempFile, which is mode 600) so the result honours the umask
+            // and a Python user or a web server can read the run.
+            tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            Files.createFile(tmp);
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                 body.write(out);
             }
