@@ -1,5 +1,6 @@
 package neuroscan.scan;
 
+import neuroscan.data.Document;
 import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
 import neuroscan.format.AtomicFiles;

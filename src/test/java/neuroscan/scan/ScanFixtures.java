@@ -1,5 +1,6 @@
 package neuroscan.scan;
 
+import neuroscan.data.Document;
 import neuroscan.engine.Engine;
 import neuroscan.engine.ReferenceForward;
 import neuroscan.model.ModelConfig;
