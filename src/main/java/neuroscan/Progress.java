@@ -105,9 +105,7 @@ public final class Progress implements AutoCloseable {
     }
 
     public static Progress start(String label, long total, String unit, Options options) {
-        Progress p = new Progress(label, total, unit, options);
-        if (options.mode() == Mode.BAR) p.tryDraw(p.startNanos, true);
-        return p;
+        return new Progress(label, total, unit, options);
     }
 
     /** Counts n units as done before this run (a resumed download): shown, but not in the rate. */
@@ -139,7 +137,7 @@ public final class Progress implements AutoCloseable {
         if (opt.mode() == Mode.QUIET) return;
         long now = opt.nanoClock().getAsLong();
         long due = opt.mode() == Mode.BAR ? BAR_REDRAW_NANOS : opt.interval().toNanos();
-        if (now - lastDrawNanos >= due) tryDraw(now, false);
+        if (now - lastDrawNanos >= due) tryDraw(now);
     }
 
     public long count() {
@@ -167,11 +165,11 @@ public final class Progress implements AutoCloseable {
         done();
     }
 
-    private void tryDraw(long now, boolean initial) {
+    private void tryDraw(long now) {
         if (!drawing.tryLock()) return;
         try {
-            if (finished) return;
-            if (!initial && now - lastDrawNanos < (opt.mode() == Mode.BAR ? BAR_REDRAW_NANOS : opt.interval().toNanos())) {
+            // another thread may have drawn between our check and the lock
+            if (finished || now - lastDrawNanos < (opt.mode() == Mode.BAR ? BAR_REDRAW_NANOS : opt.interval().toNanos())) {
                 return;
             }
             lastDrawNanos = now;

@@ -58,7 +58,8 @@ public class HubUnreachableException extends NeuroscanException {
     static String message(String endpoint, Path cacheDir, RepoType type, String repoId, List<String> files,
                           boolean offline, String reason, String localHint) {
         String what = repoId + " (" + String.join(", ", files) + ")";
-        String them = files.size() == 1 ? "it" : "them";
+        // a single file name is "it"; several, or a description ("train split parquet files"), "them"
+        String them = files.size() == 1 && !files.getFirst().contains(" ") ? "it" : "them";
         if (offline) {
             return "HF_HUB_OFFLINE is set and " + type.label() + " " + what + " is not in the cache " + cacheDir
                     + "; unset HF_HUB_OFFLINE, or download " + them + " elsewhere and pass " + localHint;
