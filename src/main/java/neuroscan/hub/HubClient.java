@@ -482,7 +482,7 @@ public final class HubClient implements AutoCloseable {
             };
             return new NeuroscanException("not found on " + settings.endpoint() + ": " + where + why);
         }
-        return new NeuroscanException("HTTP " + f.status + " from " + f.url + detail + " (" + where + ")");
+        return new NeuroscanException("HTTP " + f.status + " from " + f.url + (f.errorMessage == null ? "" : ": " + oneLine(f.errorMessage)));
     }
 
     static String oneLine(String s) {

@@ -99,6 +99,8 @@ final class FakeHub implements AutoCloseable {
     volatile int stallAfter = -1;
     volatile boolean ignoreRange;
     volatile boolean corrupt;
+    /** When set, every hub request (not the CDN) gets this status, as when the hub is down. */
+    volatile int hubDown;
 
     FakeHub() throws IOException {
         pool = Executors.newCachedThreadPool(r -> {
@@ -164,7 +166,10 @@ final class FakeHub implements AutoCloseable {
                     ex.getRequestHeaders().getFirst("Authorization")));
         }
         try (ex) {
-            if (server.equals("cdn")) cdnBlob(ex, raw);
+            if (server.equals("hub") && hubDown != 0) {
+                ex.getResponseHeaders().set("X-Error-Message", "the hub is down\tfor maintenance");
+                ex.sendResponseHeaders(hubDown, -1);
+            } else if (server.equals("cdn")) cdnBlob(ex, raw);
             else if (raw.startsWith("/api/")) api(ex, raw);
             else resolve(ex, raw);
         }

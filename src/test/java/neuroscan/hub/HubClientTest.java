@@ -302,6 +302,31 @@ class HubClientTest {
     }
 
     @Test
+    void hubErrorsFallBackToTheCacheElseOneLine() {
+        try (HubClient hub = client(Map.of())) {
+            hub.download(RepoType.MODEL, REPO, "main", "config.json");
+            fake.hubDown = 503;
+            assertEquals(CONFIG, str(hub.download(RepoType.MODEL, REPO, "main", "config.json")));
+            var e = assertThrows(NeuroscanException.class, () -> hub.download(RepoType.MODEL, REPO, "main", "weights/model.bin"));
+            assertEquals("HTTP 503 from " + fake.endpoint() + "/org/tiny-model/resolve/main/weights/model.bin: the hub is down"
+                    + " for maintenance", e.getMessage());
+        }
+    }
+
+    @Test
+    void bigFilesShowProgressSmallOnesDoNot() {
+        var out = new java.io.StringWriter();
+        var progress = new Progress.Options(Progress.Mode.LINES, out, System::nanoTime, Duration.ofHours(1), false);
+        HubSettings s = HubSettings.fromEnvironment(Map.of("HF_HUB_CACHE", cache.toString(), "HF_ENDPOINT", fake.endpoint()), tmp);
+        try (HubClient hub = new HubClient(s, HubClient.Options.defaults().withProgress(progress).withProgressMinBytes(500_000))) {
+            hub.download(RepoType.MODEL, REPO, "main", "config.json");
+            assertEquals("", out.toString());
+            hub.download(RepoType.MODEL, REPO, "main", "weights/model.bin");
+        }
+        assertTrue(out.toString().matches("model\\.bin: 700\\.0 KB in \\d+\\.\\d s \\(.+/s\\)\n"), out.toString());
+    }
+
+    @Test
     void noNetworkGivesOneClearMessageAndServesWhatIsCached() throws IOException {
         try (HubClient hub = client(Map.of())) {
             hub.download(RepoType.MODEL, REPO, "main", "config.json");
