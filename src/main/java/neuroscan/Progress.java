@@ -71,6 +71,7 @@ public final class Progress implements AutoCloseable {
 
     private static final long BAR_REDRAW_NANOS = 100_000_000L;
     private static final int BAR_WIDTH = 24;
+    private static final int MAX_LABEL = 40;
 
     private final String label;
     private final long total;
@@ -88,7 +89,9 @@ public final class Progress implements AutoCloseable {
     private boolean finished;
 
     private Progress(String label, long total, String unit, Options opt) {
-        this.label = printable(label);
+        String l = printable(label);
+        // a bar longer than the terminal wraps, and "\r" then redraws only its last part
+        this.label = l.length() > MAX_LABEL ? "…" + l.substring(l.length() - MAX_LABEL + 1) : l;
         this.total = total;
         this.unit = unit;
         this.opt = opt;

@@ -161,6 +161,9 @@ class ProgressTest {
         assertEquals("1:02:03", Progress.formatDuration(3723));
         assertEquals("59.9 s", Progress.formatElapsed(59.94));
         assertEquals("1:15", Progress.formatElapsed(75));
+        var p = Progress.start("d".repeat(30) + "/" + "f".repeat(30) + ".parquet", 10, "B", opts(Progress.Mode.LINES, false));
+        p.done();
+        assertEquals("…/" + "f".repeat(30) + ".parquet: 0 B in 0.0 s (0 B/s)\n", out.toString(), "long labels keep their end");
         // a label from a remote listing cannot drive the terminal
         assertEquals("a?[31mb?", Progress.printable("a\033[31mb\n"));
     }

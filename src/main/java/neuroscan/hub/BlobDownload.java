@@ -84,7 +84,7 @@ final class BlobDownload {
                     if (++failures > opts.maxRetries()) {
                         throw new NeuroscanException(what + ": download interrupted after " + Progress.formatBytes(have)
                                 + (expected >= 0 ? " of " + Progress.formatBytes(expected) : "") + " ("
-                                + HubClient.networkReason(e, url) + "); run again to resume", e);
+                                + HubErrors.networkReason(e, url) + "); run again to resume", e);
                     }
                     sleep(opts.retryDelay());
                 }

@@ -7,16 +7,10 @@ import neuroscan.Progress;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +21,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import javax.net.ssl.SSLException;
 
 /**
  * Downloads files from the Hugging Face hub into the huggingface_hub cache, the way
@@ -148,45 +141,45 @@ public final class HubClient implements AutoCloseable {
         }
 
         URI url = resolveUrl(type, repoId, revision, filename);
-        Meta meta;
+        FileMetadata meta;
         try {
             meta = head(url);
         } catch (IOException e) {
-            unreachable = networkReason(e, url);
+            unreachable = HubErrors.networkReason(e, url);
             return fromCache(type, repoId, revision, filename, optional, e);
-        } catch (HttpFailure f) {
+        } catch (HubErrors.HttpFailure f) {
             if (f.status == 404) {
                 if (f.commit != null && HubCache.isCommit(f.commit)) {
                     cache.markMissing(type, repoId, f.commit, filename);
                     cache.writeRef(type, repoId, revision, f.commit);
                 }
                 if (optional) return Optional.empty();
-                throw userError(f, type, repoId, revision, filename);
+                throw HubErrors.userError(f, settings, type, repoId, revision, filename);
             }
             // like Python: private repo without token, hub down... a cached copy still serves
             Optional<Path> cached = cache.cachedPointer(type, repoId, revision, filename);
             if (cached.isPresent()) return cached;
-            throw userError(f, type, repoId, revision, filename);
-        } catch (BadMetadata b) {
+            throw HubErrors.userError(f, settings, type, repoId, revision, filename);
+        } catch (FileMetadata.BadMetadata b) {
             Optional<Path> cached = cache.cachedPointer(type, repoId, revision, filename);
             if (cached.isPresent()) return cached;
             throw new NeuroscanException(b.getMessage());
         }
 
-        Path pointer = cache.pointer(type, repoId, meta.commit, filename);
+        Path pointer = cache.pointer(type, repoId, meta.commit(), filename);
         if (Files.exists(pointer)) {
             try {
-                cache.writeRef(type, repoId, revision, meta.commit);
+                cache.writeRef(type, repoId, revision, meta.commit());
             } catch (NeuroscanException e) {
                 // a read-only cache still serves what it has
             }
             return Optional.of(pointer);
         }
-        cache.writeRef(type, repoId, revision, meta.commit);
-        Path blob = cache.blob(type, repoId, meta.etag);
-        try (BlobLock ignored = BlobLock.acquire(cache.lockFile(type, repoId, meta.etag))) {
+        cache.writeRef(type, repoId, revision, meta.commit());
+        Path blob = cache.blob(type, repoId, meta.etag());
+        try (BlobLock ignored = BlobLock.acquire(cache.lockFile(type, repoId, meta.etag()))) {
             if (!Files.exists(blob)) {
-                new BlobDownload(this, meta.location, sendsToken(meta.location), meta.etag, meta.size, blob,
+                new BlobDownload(this, meta.location(), sendsToken(meta.location()), meta.etag(), meta.size(), blob,
                         type.label() + " " + repoId + " " + filename, lastSegment(filename)).run();
             }
             if (!Files.exists(pointer)) cache.link(blob, pointer);
@@ -225,16 +218,16 @@ public final class HubClient implements AutoCloseable {
         try {
             return parseInfo(url, getJson(url));
         } catch (IOException e) {
-            unreachable = networkReason(e, url);
+            unreachable = HubErrors.networkReason(e, url);
             return cachedInfo(type, repoId, revision, e);
-        } catch (HttpFailure f) {
+        } catch (HubErrors.HttpFailure f) {
             if (f.status != 404) {
                 Optional<String> commit = cache.commitFor(type, repoId, revision);
                 if (commit.isPresent() && !cache.listSnapshot(type, repoId, commit.get()).isEmpty()) {
                     return cachedInfo(type, repoId, revision, null);
                 }
             }
-            throw userError(f, type, repoId, revision, null);
+            throw HubErrors.userError(f, settings, type, repoId, revision, null);
         }
     }
 
@@ -271,39 +264,11 @@ public final class HubClient implements AutoCloseable {
 
     // ------------------------------------------------------------------ HTTP
 
-    private record Meta(String commit, String etag, long size, URI location) {
-    }
-
-    /** The server answered with an error status. */
-    static final class HttpFailure extends RuntimeException {
-        final int status;
-        final String url;
-        final String errorCode;
-        final String errorMessage;
-        final String commit;
-
-        HttpFailure(URI url, int status, HttpHeaders h) {
-            super("HTTP " + status + " from " + url, null, false, false);
-            this.status = status;
-            this.url = url.toString();
-            this.errorCode = h.firstValue("X-Error-Code").orElse(null);
-            this.errorMessage = h.firstValue("X-Error-Message").orElse(null);
-            this.commit = h.firstValue("X-Repo-Commit").orElse(null);
-        }
-    }
-
-    /** The hub answered, but not with what a Hugging Face hub sends (wrong HF_ENDPOINT, a proxy page). */
-    private static final class BadMetadata extends RuntimeException {
-        BadMetadata(String message) {
-            super(message, null, false, false);
-        }
-    }
-
     URI resolveUrl(RepoType type, String repoId, String revision, String filename) {
         return endpoint.resolve(type.urlPrefix() + repoId + "/resolve/" + encode(revision, false) + "/" + encode(filename, true));
     }
 
-    private Meta head(URI url) throws IOException {
+    private FileMetadata head(URI url) throws IOException {
         URI current = url;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest req = request(current, opts.metadataTimeout(), sendsToken(current))
@@ -319,48 +284,19 @@ public final class HubClient implements AutoCloseable {
                     current = target;
                     continue;
                 }
-                return meta(url, r.headers(), target, true);
+                return FileMetadata.parse(url, r.headers(), target, true);
             }
-            if (s >= 300) throw new HttpFailure(current, s, r.headers());
-            return meta(url, r.headers(), current, false);
+            if (s >= 300) throw new HubErrors.HttpFailure(current, s, r.headers());
+            return FileMetadata.parse(url, r.headers(), current, false);
         }
         throw new NeuroscanException("too many redirects resolving " + url);
-    }
-
-    private static Meta meta(URI url, HttpHeaders h, URI location, boolean redirected) {
-        String commit = h.firstValue("X-Repo-Commit").orElse(null);
-        if (commit == null || !HubCache.isCommit(commit)) {
-            throw new BadMetadata("response from " + url + " lacks the X-Repo-Commit header, so it is not a Hugging Face"
-                    + " hub; check HF_ENDPOINT and any proxy");
-        }
-        String etag = normalizeEtag(h.firstValue("X-Linked-Etag").or(() -> h.firstValue("ETag")).orElse(null));
-        if (etag == null) throw new BadMetadata("response from " + url + " has no ETag, so the file cannot be cached");
-        HubCache.checkEtag(url.toString(), etag);
-        Optional<String> size = h.firstValue("X-Linked-Size");
-        if (size.isEmpty() && !redirected) size = h.firstValue("Content-Length");
-        long n = -1;
-        try {
-            if (size.isPresent()) n = Long.parseLong(size.get().strip());
-        } catch (NumberFormatException e) {
-            n = -1; // unknown: the GET's end tells
-        }
-        return new Meta(commit, etag, n, location);
-    }
-
-    /** {@code W/"abc"} or {@code "abc"} -> {@code abc}. */
-    static String normalizeEtag(String etag) {
-        if (etag == null) return null;
-        String e = etag.strip();
-        if (e.startsWith("W/")) e = e.substring(2);
-        if (e.length() >= 2 && e.startsWith("\"") && e.endsWith("\"")) e = e.substring(1, e.length() - 1);
-        return e.isEmpty() ? null : e;
     }
 
     private JsonNode getJson(URI url) throws IOException {
         HttpRequest req = request(url, opts.metadataTimeout(), sendsToken(url)).GET().build();
         HttpResponse<InputStream> r = send(req, HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream in = r.body()) {
-            if (r.statusCode() != 200) throw new HttpFailure(url, r.statusCode(), r.headers());
+            if (r.statusCode() != 200) throw new HubErrors.HttpFailure(url, r.statusCode(), r.headers());
             byte[] body = in.readNBytes(MAX_JSON_BYTES + 1);
             if (body.length > MAX_JSON_BYTES) throw new NeuroscanException(url + ": answer larger than " + MAX_JSON_BYTES + " bytes");
             try {
@@ -446,48 +382,6 @@ public final class HubClient implements AutoCloseable {
             }
         }
         return b.toString();
-    }
-
-    /** "unknown host huggingface.co", "connection refused", "timed out" rather than an exception class. */
-    static String networkReason(Throwable e, URI url) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof UnknownHostException || t instanceof UnresolvedAddressException) return "unknown host " + url.getHost();
-            if (t instanceof HttpConnectTimeoutException) return "connection timed out";
-            if (t instanceof HttpTimeoutException) return "timed out";
-            if (t instanceof ConnectException) return "connection refused";
-            if (t instanceof SSLException) return "TLS error: " + t.getMessage();
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    private NeuroscanException userError(HttpFailure f, RepoType type, String repoId, String revision, String filename) {
-        String where = type.label() + " repo " + repoId + (filename == null ? "" : " / file " + filename)
-                + " / revision " + revision;
-        String detail = f.errorMessage == null ? "" : " (" + oneLine(f.errorMessage) + ")";
-        if (f.status == 401 || f.status == 403) {
-            if (settings.token() == null) {
-                String maybe = "RepoNotFound".equals(f.errorCode) ? " (or does not exist)" : "";
-                return new NeuroscanException(type.label() + " repo " + repoId + " requires authentication" + maybe
-                        + ": set HF_TOKEN (or run `huggingface-cli login`)");
-            }
-            return new NeuroscanException("access to " + type.label() + " repo " + repoId + " denied with the given token (HTTP "
-                    + f.status + ")" + detail + "; check HF_TOKEN and, for a gated repo, accept its terms on the hub");
-        }
-        if (f.status == 404) {
-            String why = switch (f.errorCode == null ? "" : f.errorCode) {
-                case "EntryNotFound" -> " (no such file at that revision)";
-                case "RevisionNotFound" -> " (no such revision)";
-                case "RepoNotFound" -> " (no such repo)";
-                default -> "";
-            };
-            return new NeuroscanException("not found on " + settings.endpoint() + ": " + where + why);
-        }
-        return new NeuroscanException("HTTP " + f.status + " from " + f.url + (f.errorMessage == null ? "" : ": " + oneLine(f.errorMessage)));
-    }
-
-    static String oneLine(String s) {
-        String t = s.replaceAll("\\s+", " ").strip();
-        return t.length() > 200 ? t.substring(0, 200) + "…" : t;
     }
 
     private static String lastSegment(String filename) {

@@ -44,22 +44,25 @@ class HfPythonInteropTest {
     FakeHub fake;
     Path cache;
 
+    static boolean pythonHasHub;
+
     @BeforeAll
     static void findPython() {
         python = System.getenv().getOrDefault("NEUROSCAN_PYTHON", "python3");
-        boolean ok;
         try {
             Process p = new ProcessBuilder(python, "-c", "import huggingface_hub").redirectErrorStream(true).start();
             p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-            ok = p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+            pythonHasHub = p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException | InterruptedException e) {
-            ok = false;
+            pythonHasHub = false;
         }
-        Assumptions.assumeTrue(ok, "huggingface_hub is not installed for " + python + ": skipping the Python interop checks");
     }
 
     @BeforeEach
     void start() throws IOException {
+        // per test, so each one is reported as skipped, with the reason
+        Assumptions.assumeTrue(pythonHasHub, "huggingface_hub is not installed for " + python
+                + " (pip install huggingface_hub, or set NEUROSCAN_PYTHON): skipping the Python interop check");
         fake = new FakeHub();
         cache = tmp.resolve("hub");
         fake.repo(RepoType.MODEL, REPO, false).commit(C1, "main",
@@ -70,7 +73,7 @@ class HfPythonInteropTest {
 
     @AfterEach
     void stop() {
-        fake.close();
+        if (fake != null) fake.close();
     }
 
     HubClient client(boolean offline) {

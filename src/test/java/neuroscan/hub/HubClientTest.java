@@ -25,7 +25,6 @@ import static neuroscan.hub.FakeHub.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -389,8 +388,8 @@ class HubClientTest {
             assertEquals(fake.endpoint() + "/datasets/org/d/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet",
                     hub.resolveUrl(RepoType.DATASET, "org/d", "refs/convert/parquet", "default/train/0000.parquet").toString());
         }
-        assertEquals("abc", HubClient.normalizeEtag("W/\"abc\""));
-        assertEquals("abc", HubClient.normalizeEtag("\"abc\""));
+        assertEquals("abc", FileMetadata.normalizeEtag("W/\"abc\""));
+        assertEquals("abc", FileMetadata.normalizeEtag("\"abc\""));
     }
 
     static int closedPort() throws IOException {
