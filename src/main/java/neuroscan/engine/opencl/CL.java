@@ -565,7 +565,7 @@ public final class CL {
             long n = size.get(JAVA_LONG, 0);
             MemorySegment buf = a.allocate(Math.max(n, 1));
             check(f.call(n, buf, MemorySegment.NULL), what);
-            return buf.getString(0).strip();
+            return buf.getString(0).strip().replaceAll("\\s+", " ");   // drivers pad with runs of spaces
         } catch (CLException e) {
             throw e;
         } catch (Throwable t) {

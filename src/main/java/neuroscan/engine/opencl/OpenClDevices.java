@@ -13,28 +13,40 @@ public final class OpenClDevices {
     private OpenClDevices() {
     }
 
-    /** One device as listed by {@code neuroscan devices}. */
+    /** One platform (an installed OpenCL driver) and its devices. */
+    public record PlatformInfo(String name, String vendor, String version, List<Info> devices) {
+    }
+
+    /** One device, with the number {@code --device} takes. */
     public record Info(int index, String platform, String name, String type, int computeUnits,
                        long globalMemBytes, String version, CL.Device device) {
-        /** e.g. {@code 0: pthread-skylake-avx512 (CPU, 2 compute units, 4.9 GiB) - Portable Computing Language}. */
+        /** e.g. {@code 0: pthread-skylake-avx512 (CPU, 2 compute units, 4.9 GiB, OpenCL 3.0 PoCL)}. */
         public String describe() {
-            return String.format("%d: %s (%s, %d compute units, %.1f GiB) - %s, %s", index, name, type, computeUnits,
-                    globalMemBytes / (double) (1L << 30), platform, version);
+            return String.format("%d: %s (%s, %d compute units, %.1f GiB, %s)", index, name, type, computeUnits,
+                    globalMemBytes / (double) (1L << 30), version);
         }
     }
 
-    /** Every device of every platform; empty when OpenCL is missing (see {@link CL#unavailable()}). */
-    public static List<Info> list() {
+    /** The installed platforms and their devices; empty when OpenCL is missing (see {@link CL#unavailable()}). */
+    public static List<PlatformInfo> platforms() {
         if (CL.unavailable().isPresent()) return List.of();
-        List<Info> out = new ArrayList<>();
+        List<PlatformInfo> out = new ArrayList<>();
+        int index = 0;
         for (CL.Platform p : CL.platforms()) {
             String platform = p.name();
+            List<Info> devices = new ArrayList<>();
             for (CL.Device d : p.devices()) {
-                out.add(new Info(out.size(), platform, d.name(), d.typeName(), d.computeUnits(), d.globalMemSize(),
+                devices.add(new Info(index++, platform, d.name(), d.typeName(), d.computeUnits(), d.globalMemSize(),
                         d.version(), d));
             }
+            out.add(new PlatformInfo(platform, p.vendor(), p.version(), List.copyOf(devices)));
         }
         return List.copyOf(out);
+    }
+
+    /** Every device of every platform, numbered as {@code --device} takes them. */
+    public static List<Info> list() {
+        return platforms().stream().flatMap(p -> p.devices().stream()).toList();
     }
 
     /** Device {@code index} of {@link #list()}, or a NeuroscanException that says what exists. */

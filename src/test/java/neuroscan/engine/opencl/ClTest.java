@@ -39,7 +39,7 @@ class ClTest {
         assertTrue(first.computeUnits() > 0);
         assertTrue(first.globalMemBytes() > 0);
         assertTrue(d.info.device().maxAllocSize() > 0 && d.info.device().maxAllocSize() <= first.globalMemBytes());
-        assertTrue(first.describe().startsWith("0: " + first.name() + " ("));
+        assertTrue(first.describe().startsWith("0: " + first.name() + " (" + first.type() + ", "), first.describe());
     }
 
     @Test
