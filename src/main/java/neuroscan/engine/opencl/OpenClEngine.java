@@ -52,7 +52,7 @@ public final class OpenClEngine implements Engine {
 
     /** Opens device {@code deviceIndex} of {@link OpenClDevices#list()} with the default batch size. */
     public static OpenClEngine open(Weights weights, int deviceIndex) {
-        return open(weights, deviceIndex, DEFAULT_MAX_BATCH_TOKENS);
+        return open(weights, deviceIndex, Math.max(DEFAULT_MAX_BATCH_TOKENS, weights.cfg().nCtx()));
     }
 
     /**
@@ -254,6 +254,7 @@ public final class OpenClEngine implements Engine {
      */
     private void runBatches(List<int[]> docs, int from, Sink sink, Timings timings) {
         progress = from;
+        if (from >= docs.size()) return;
         List<Batch> batches = Batches.split(docs, from, p.maxTokens, p.maxDocs);
         List<List<Event>> uploads = new ArrayList<>(List.of(List.of(), List.of()));
         Event[] done = new Event[2];
