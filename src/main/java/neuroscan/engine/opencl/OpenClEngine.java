@@ -41,6 +41,7 @@ public final class OpenClEngine implements Engine {
     private final ModelConfig cfg;
     private final OpenClDevices.Info info;
     private final int dm, hd, dMlp, act;
+    private final long memoryBudget;   // bytes the batch buffers may take (tests shrink it)
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();   // device objects, closed in reverse
     private final CL.Context ctx;
     private final Queue compute, transfer;
@@ -67,8 +68,6 @@ public final class OpenClEngine implements Engine {
     static OpenClEngine open(Weights weights, int deviceIndex, int maxBatchTokens, long memoryBudget) {
         return new OpenClEngine(weights, OpenClDevices.select(deviceIndex), maxBatchTokens, memoryBudget);
     }
-
-    private final long memoryBudget;
 
     private OpenClEngine(Weights w, OpenClDevices.Info info, int maxBatchTokens, long memoryBudget) {
         this.memoryBudget = memoryBudget;
@@ -425,15 +424,15 @@ public final class OpenClEngine implements Engine {
         } catch (CLException e) {
             if (!e.isOutOfMemory()) throw e;
             throw new NeuroscanException("OpenCL device " + info.name() + ": the model's weights do not fit ("
-                    + mib(weightBytes) + " MiB uploaded before " + e.getMessage() + "); try another --device", e);
+                    + size(weightBytes) + " uploaded before " + e.getMessage() + "); try another --device", e);
         }
     }
 
     private Buffer weight(Tensor t) {
         long bytes = t.data().byteSize();
         if (bytes > info.device().maxAllocSize()) {
-            throw new NeuroscanException("OpenCL device " + info.name() + ": tensor " + t.name() + " (" + mib(bytes)
-                    + " MiB) exceeds the device's largest buffer (" + mib(info.device().maxAllocSize()) + " MiB)");
+            throw new NeuroscanException("OpenCL device " + info.name() + ": tensor " + t.name() + " (" + size(bytes)
+                    + ") exceeds the device's largest buffer (" + size(info.device().maxAllocSize()) + ")");
         }
         Buffer buf = own(Transfers.upload(ctx, compute, t.data(), t.name()));
         weightBytes += bytes;
@@ -463,9 +462,9 @@ public final class OpenClEngine implements Engine {
             String why;
             long need = batchBytes(cfg, tokens);
             if (Pipeline.largestBuffer(tokens, hd, dm) > info.device().maxAllocSize()) {
-                why = "a buffer would exceed the device's largest allocation of " + mib(info.device().maxAllocSize()) + " MiB";
+                why = "a buffer would exceed the device's largest allocation of " + size(info.device().maxAllocSize());
             } else if (need > free) {
-                why = "needs " + mib(need) + " MiB, " + mib(Math.max(free, 0)) + " MiB are available after the weights";
+                why = "needs " + size(need) + ", " + size(Math.max(free, 0)) + " are available after the weights";
             } else {
                 try {
                     return new Pipeline(tokens, docsFor(tokens));
@@ -514,8 +513,11 @@ public final class OpenClEngine implements Engine {
         return new NeuroscanException("OpenCL device " + info.name() + ": " + e.getMessage() + hint, e);
     }
 
-    private static long mib(long bytes) {
-        return (bytes + (1 << 20) - 1) >> 20;
+    /** 1.2 GiB, 3.4 MiB, 56 KiB. */
+    private static String size(long bytes) {
+        if (bytes >= 1L << 30) return String.format("%.1f GiB", bytes / (double) (1L << 30));
+        if (bytes >= 1L << 20) return String.format("%.1f MiB", bytes / (double) (1L << 20));
+        return ((bytes + 1023) >> 10) + " KiB";
     }
 
     private void validate(List<int[]> docs) {

@@ -138,7 +138,7 @@ class OpenClEngineTest {
         var tooSmall = assertThrows(NeuroscanException.class, () -> OpenClEngine.open(weights, 0, 4 * CFG.nCtx(), oneCtx - 4));
         String m = tooSmall.getMessage();
         assertTrue(m.matches("OpenCL device .*: out of memory even for one n_ctx document; tried batches of "
-                + "384 \\(needs .* MiB, .* MiB are available after the weights\\), 192 \\(.*\\), 96 \\(.*\\) tokens"), m);
+                + "384 \\(needs .* [KMG]iB, .* [KMG]iB are available after the weights\\), 192 \\(.*\\), 96 \\(.*\\) tokens"), m);
     }
 
     private static long batchBytes(int tokens) {
