@@ -65,10 +65,14 @@ public final class OpenClKernelTiming {
             float[] max2 = new float[twice.size() * cfg.dMlp()];
             int[] arg2 = new int[max2.length];
             e.docMax(docs, max, arg);                                   // warm-up
-            long t0 = System.nanoTime();
-            e.docMax(twice, max2, arg2);
-            double s = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("docMax end to end: %d tokens in %.3f s = %.0f tokens/s%n", 2 * tokens, s, 2 * tokens / s);
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < reps; i++) {
+                long t0 = System.nanoTime();
+                e.docMax(twice, max2, arg2);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            System.out.printf("docMax end to end (2 batches, best of %d): %d tokens in %.3f s = %.0f tokens/s%n", reps,
+                    2 * tokens, best, 2 * tokens / best);
         }
     }
 
