@@ -1,0 +1,40 @@
+package neuroscan.cli;
+
+import neuroscan.engine.opencl.CL;
+import neuroscan.engine.opencl.OpenClDevices;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** {@code neuroscan devices}: the OpenCL platforms and devices, numbered as {@code --device N} takes them. */
+@Command(name = "devices", mixinStandardHelpOptions = true,
+        description = "List the OpenCL platforms and devices; --device N picks one for --backend opencl.")
+public final class DevicesCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        print(spec.commandLine().getOut(), CL.unavailable(), OpenClDevices.platforms());
+        return 0;
+    }
+
+    /** No OpenCL is not an error here: the listing says so and that the cpu backend remains. */
+    static void print(PrintWriter out, Optional<String> problem, List<OpenClDevices.PlatformInfo> platforms) {
+        if (problem.isPresent()) {
+            out.println("No OpenCL device: " + problem.get() + ". The cpu backend is always available.");
+            return;
+        }
+        for (OpenClDevices.PlatformInfo p : platforms) {
+            out.println("Platform: " + p.name() + " (" + p.vendor() + ", " + p.version() + ")");
+            if (p.devices().isEmpty()) out.println("  (no devices)");
+            for (OpenClDevices.Info d : p.devices()) out.println("  " + d.describe());
+        }
+        out.flush();
+    }
+}

@@ -1,0 +1,32 @@
+package neuroscan.engine.opencl;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Splits documents, in order, into batches of whole documents that fit the device buffers. */
+final class Batches {
+    private Batches() {
+    }
+
+    /** Documents [first, first + count) of the list, {@code tokens} tokens in all. */
+    record Batch(int first, int count, int tokens) {
+    }
+
+    /** Greedy: a batch ends before the document that would exceed maxTokens or maxDocs. */
+    static List<Batch> split(List<int[]> docs, int from, int maxTokens, int maxDocs) {
+        List<Batch> out = new ArrayList<>();
+        int first = from, tokens = 0;
+        for (int d = from; d < docs.size(); d++) {
+            int len = docs.get(d).length;
+            if (len > maxTokens) throw new IllegalArgumentException("document " + d + " has " + len + " tokens > batch " + maxTokens);
+            if (d > first && (tokens + len > maxTokens || d - first == maxDocs)) {
+                out.add(new Batch(first, d - first, tokens));
+                first = d;
+                tokens = 0;
+            }
+            tokens += len;
+        }
+        if (first < docs.size()) out.add(new Batch(first, docs.size() - first, tokens));
+        return out;
+    }
+}

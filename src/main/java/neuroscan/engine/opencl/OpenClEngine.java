@@ -1,0 +1,727 @@
+package neuroscan.engine.opencl;
+
+import neuroscan.NeuroscanException;
+import neuroscan.engine.Engine;
+import neuroscan.engine.opencl.CL.Buffer;
+import neuroscan.engine.opencl.CL.Event;
+import neuroscan.engine.opencl.CL.Queue;
+import neuroscan.engine.opencl.Batches.Batch;
+import neuroscan.model.ModelConfig;
+import neuroscan.model.Tensor;
+import neuroscan.model.Weights;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * {@link Engine} on an OpenCL device: the kernels of {@code kernels/} driven through {@link CL}.
+ *
+ * <p>The weights are uploaded once. The per-batch pipeline (embed, LN1, QKV projection, causal attention,
+ * output projection + residual, LN2, MLP input + GELU + per-document max) is built once for a maximum
+ * batch of tokens: buffers allocated, kernel arguments bound, and then replayed for every batch with
+ * only the batch's token and document counts changing. Documents are packed back to back. Tokens are
+ * double-buffered: the next batch is uploaded on a second queue while the current one computes, and
+ * the per-document results of batch i are read back while batch i + 1 runs.
+ *
+ * <p>If the buffers for the requested batch do not fit the device, halved batches are tried (down to
+ * one n_ctx document) before giving up with a clear message. Not thread-safe.
+ */
+public final class OpenClEngine implements Engine {
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 8192;
+    /** Caps the [docs, d_mlp] result buffers: a batch of short documents is split by count too. */
+    static final int MAX_DOCS_PER_BATCH = 256;
+
+    private final ModelConfig cfg;
+    private final OpenClDevices.Info info;
+    private final int dm, hd, dMlp, act;
+    private final long memoryBudget;   // bytes the batch buffers may take (tests shrink it)
+    private final Deque<AutoCloseable> owned = new ArrayDeque<>();   // device objects, closed in reverse
+    private final CL.Context ctx;
+    private final Queue compute, transfer;
+    private final Kernels kernels;
+    private Buffer W_E, W_pos, ln1w, ln1b, Wqkv, bqkv, W_O, b_O, ln2w, ln2b, W_in, b_in;
+    private long weightBytes;
+    private Pipeline p;
+    private int progress;   // documents of the current docMax call whose results are in the caller's arrays
+
+    /** Opens device {@code deviceIndex} of {@link OpenClDevices#list()} with the default batch size. */
+    public static OpenClEngine open(Weights weights, int deviceIndex) {
+        return open(weights, deviceIndex, Math.max(DEFAULT_MAX_BATCH_TOKENS, weights.cfg().nCtx()));
+    }
+
+    /**
+     * Opens device {@code deviceIndex} for batches of up to {@code maxBatchTokens} tokens (at least
+     * n_ctx; halved automatically while the buffers do not fit the device).
+     */
+    public static OpenClEngine open(Weights weights, int deviceIndex, int maxBatchTokens) {
+        return open(weights, deviceIndex, maxBatchTokens, Long.MAX_VALUE);
+    }
+
+    /** As {@link #open(Weights, int, int)}, with at most {@code memoryBudget} bytes for the batch buffers. */
+    static OpenClEngine open(Weights weights, int deviceIndex, int maxBatchTokens, long memoryBudget) {
+        return new OpenClEngine(weights, OpenClDevices.select(deviceIndex), maxBatchTokens, memoryBudget);
+    }
+
+    private OpenClEngine(Weights w, OpenClDevices.Info info, int maxBatchTokens, long memoryBudget) {
+        this.memoryBudget = memoryBudget;
+        this.cfg = w.cfg();
+        this.info = info;
+        this.dm = cfg.dModel();
+        this.hd = cfg.nHeads() * cfg.dHead();
+        this.dMlp = cfg.dMlp();
+        this.act = "gelu_new".equals(cfg.actFn()) ? Kernels.ACT_GELU_NEW : Kernels.ACT_GELU;
+        if (maxBatchTokens < cfg.nCtx()) {
+            throw new IllegalArgumentException("a batch of " + maxBatchTokens + " tokens cannot hold an n_ctx (" + cfg.nCtx()
+                    + ") document");
+        }
+        try {
+            ctx = own(CL.createContext(info.device()));
+            compute = own(CL.createQueue(ctx, info.device(), true));
+            transfer = own(CL.createQueue(ctx, info.device(), false));
+            kernels = own(new Kernels(ctx, info.device(), cfg.dHead()));
+            checkWorkGroupSizes();
+            upload(w);
+            p = allocate(maxBatchTokens);
+        } catch (RuntimeException e) {
+            close();
+            throw e instanceof CLException c ? deviceError(c) : e;
+        }
+    }
+
+    @Override
+    public int dMlp() {
+        return dMlp;
+    }
+
+    /** The batch size in use (after any halving to fit the device). */
+    public int maxBatchTokens() {
+        return p.maxTokens;
+    }
+
+    @Override
+    public String describe() {
+        return "opencl: " + info.name() + " (" + info.platform() + ", device " + info.index() + "), batches of "
+                + p.maxTokens + " tokens";
+    }
+
+    @Override
+    public void docMax(List<int[]> docs, float[] max, int[] argmax) {
+        validate(docs);
+        if (max.length < (long) docs.size() * dMlp || argmax.length < (long) docs.size() * dMlp) {
+            throw new IllegalArgumentException("result arrays hold fewer than " + docs.size() + " x " + dMlp + " entries");
+        }
+        if (docs.isEmpty()) return;
+        int from = 0;
+        while (true) {
+            try {
+                runBatches(docs, from, new ReadBack(max, argmax), null);
+                return;
+            } catch (CLException e) {
+                if (!e.isOutOfMemory()) throw deviceError(e);
+                from = progress;                  // finished documents are kept; the rest is redone smaller
+                shrink(e);
+            }
+        }
+    }
+
+    @Override
+    public float[] hookPost(int[] tokens) {
+        validate(List.of(tokens));
+        try {
+            Batch b = new Batch(0, 1, tokens.length);
+            stage(List.of(tokens), b, 0);
+            CL.write(compute, p.tokens[0], 0, p.hostTokens[0].asSlice(0, 4L * tokens.length), true, List.of()).close();
+            CL.write(compute, p.offsets[0], 0, p.hostOffsets[0].asSlice(0, 8), true, List.of()).close();
+            trunk(List.of(tokens), b, 0, List.of(), null);
+            p.post().run(compute, tokens.length, List.of()).close();
+            compute.finish();
+            return Transfers.readFloats(compute, p.post, tokens.length * dMlp);
+        } catch (CLException e) {
+            throw deviceError(e);
+        }
+    }
+
+    /**
+     * A top-k store kept on the device: batches are merged into it with {@code topk_merge} as they
+     * finish, and only the final [k, d_mlp] result crosses back to the host.
+     */
+    public DeviceTopK topK(int k) {
+        if (k < 1) throw new IllegalArgumentException("k must be positive: " + k);
+        return new DeviceTopK(k);
+    }
+
+    /** Device time of one kernel launch: work done and the rates it implies. */
+    public record KernelTime(String kernel, double millis, double gflop, double gbytes) {
+        public double gflopPerSecond() {
+            return gflop / (millis / 1e3);
+        }
+
+        public double gbytePerSecond() {
+            return gbytes / (millis / 1e3);
+        }
+    }
+
+    /**
+     * Runs the documents (which must fit one batch) through every kernel, including a top-k merge
+     * into a scratch store of k = 20, and returns each launch's device time from profiling events.
+     */
+    public List<KernelTime> profile(List<int[]> docs) {
+        validate(docs);
+        List<Batch> batches = Batches.split(docs, 0, p.maxTokens, p.maxDocs);
+        if (batches.size() != 1) throw new IllegalArgumentException("profile() takes documents that fit one batch");
+        Batch b = batches.getFirst();
+        Timings t = new Timings();
+        try (DeviceTopK scratch = topK(20)) {
+            stage(docs, b, 0);
+            CL.write(compute, p.tokens[0], 0, p.hostTokens[0].asSlice(0, 4L * b.tokens()), true, List.of()).close();
+            CL.write(compute, p.offsets[0], 0, p.hostOffsets[0].asSlice(0, 4L * (b.count() + 1)), true, List.of()).close();
+            trunk(docs, b, 0, List.of(), t);
+            t.add(p.mlpMax[0].run(compute, b.count(), List.of()), 2.0 * b.tokens() * dm * dMlp,
+                    4.0 * ((long) b.tokens() * dm + (long) dm * dMlp + 2L * b.count() * dMlp));
+            t.add(scratch.merge(b.count(), 0), 0, 4.0 * (2L * b.count() * dMlp + 6L * scratch.k * dMlp));
+            compute.finish();
+            return t.times();
+        } catch (CLException e) {
+            throw deviceError(e);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (p != null) {
+            p.close();
+            p = null;
+        }
+        while (!owned.isEmpty()) {
+            try {
+                owned.pop().close();
+            } catch (Exception ignored) {
+                // keep releasing the rest
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the batch loop
+
+    /** What happens to a batch's per-document maxima. */
+    private interface Sink {
+        /** Enqueues what follows the MLP kernel; returns the event after which the batch is done on the device. */
+        Event enqueue(Batch b, int slot);
+
+        /** Runs once that event completed. */
+        void collect(Batch b, int slot);
+    }
+
+    /** Reads [nDocs, d_mlp] max/argmax back into the caller's arrays. */
+    private final class ReadBack implements Sink {
+        private final float[] max;
+        private final int[] argmax;
+
+        ReadBack(float[] max, int[] argmax) {
+            this.max = max;
+            this.argmax = argmax;
+        }
+
+        @Override
+        public Event enqueue(Batch b, int slot) {
+            long bytes = 4L * b.count() * dMlp;
+            CL.read(compute, p.docMax, 0, p.hostMax[slot].asSlice(0, bytes), false, List.of()).close();
+            return CL.read(compute, p.docArg, 0, p.hostArg[slot].asSlice(0, bytes), false, List.of());
+        }
+
+        @Override
+        public void collect(Batch b, int slot) {
+            int n = b.count() * dMlp, at = b.first() * dMlp;
+            MemorySegment.copy(p.hostMax[slot], JAVA_FLOAT, 0, max, at, n);
+            MemorySegment.copy(p.hostArg[slot], JAVA_INT, 0, argmax, at, n);
+        }
+    }
+
+    /**
+     * Runs documents [from, size) batch by batch. Slot i % 2 holds batch i's tokens: while batch i
+     * computes, batch i + 1 is uploaded into the other slot on the transfer queue, and batch i - 1's
+     * results are collected. The slot is reused only after its previous batch is done.
+     */
+    private void runBatches(List<int[]> docs, int from, Sink sink, Timings timings) {
+        progress = from;
+        if (from >= docs.size()) return;
+        List<Batch> batches = Batches.split(docs, from, p.maxTokens, p.maxDocs);
+        List<List<Event>> uploads = new ArrayList<>(List.of(List.of(), List.of()));
+        Event[] done = new Event[2];
+        try {
+            uploads.set(0, upload(docs, batches.getFirst(), 0));
+            transfer.flush();
+            for (int i = 0; i < batches.size(); i++) {
+                int s = i & 1;
+                Batch b = batches.get(i);
+                trunk(docs, b, s, uploads.get(s), timings);
+                addOrClose(timings, p.mlpMax[s].run(compute, b.count(), List.of()), 0, 0);
+                done[s] = sink.enqueue(b, s);
+                compute.flush();
+                closeAll(uploads.get(s));
+                uploads.set(s, List.of());
+                if (i > 0) finish(sink, batches.get(i - 1), 1 - s, done);
+                if (i + 1 < batches.size()) {
+                    uploads.set(1 - s, upload(docs, batches.get(i + 1), 1 - s));
+                    transfer.flush();
+                }
+            }
+            finish(sink, batches.getLast(), (batches.size() - 1) & 1, done);
+        } catch (RuntimeException e) {
+            drain();
+            throw e;
+        } finally {
+            for (List<Event> u : uploads) closeAll(u);
+            for (Event e : done) if (e != null) e.close();
+        }
+    }
+
+    private void finish(Sink sink, Batch b, int slot, Event[] done) {
+        done[slot].await();
+        sink.collect(b, slot);
+        done[slot].close();
+        done[slot] = null;
+        progress = b.first() + b.count();
+    }
+
+    /** Packs the batch's tokens and offsets into host slot {@code slot}. */
+    private void stage(List<int[]> docs, Batch b, int slot) {
+        MemorySegment ht = p.hostTokens[slot], ho = p.hostOffsets[slot];
+        int off = 0;
+        for (int d = 0; d < b.count(); d++) {
+            int[] t = docs.get(b.first() + d);
+            ho.setAtIndex(JAVA_INT, d, off);
+            MemorySegment.copy(t, 0, ht, JAVA_INT, 4L * off, t.length);
+            off += t.length;
+        }
+        ho.setAtIndex(JAVA_INT, b.count(), off);
+    }
+
+    /** Stages and enqueues a non-blocking upload of the batch on the transfer queue. */
+    private List<Event> upload(List<int[]> docs, Batch b, int slot) {
+        stage(docs, b, slot);
+        Event tok = CL.write(transfer, p.tokens[slot], 0, p.hostTokens[slot].asSlice(0, 4L * b.tokens()), false, List.of());
+        try {
+            return List.of(tok, CL.write(transfer, p.offsets[slot], 0,
+                    p.hostOffsets[slot].asSlice(0, 4L * (b.count() + 1)), false, List.of()));
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+    }
+
+    /** Everything up to LN2: x = embed; x += attn(LN1(x)); a = LN2(x). The first kernel waits on {@code wait}. */
+    private void trunk(List<int[]> docs, Batch b, int s, List<Event> wait, Timings t) {
+        int T = b.tokens(), n = b.count();
+        double attnFlop = 0;
+        for (int d = 0; d < n; d++) {
+            long L = docs.get(b.first() + d).length;
+            attnFlop += 2.0 * hd * L * (L + 1);   // q.k and p.v over the causal triangle
+        }
+        addOrClose(t, p.embed[s].run(compute, n, T, wait), 0, 4.0 * 3 * T * dm);
+        if (p.ln1 != null) addOrClose(t, p.ln1.run(compute, T, List.of()), 8.0 * T * dm, 4.0 * 3 * T * dm);
+        addOrClose(t, p.qkvProj.run(compute, T, List.of()), 2.0 * T * dm * 3 * hd,
+                4.0 * ((long) T * dm + 3L * dm * hd + 3L * T * hd));
+        addOrClose(t, p.attn[s].run(compute, n, T, List.of()), attnFlop, 4.0 * 4 * T * hd);
+        addOrClose(t, p.outProj.run(compute, T, List.of()), 2.0 * T * hd * dm,
+                4.0 * ((long) T * hd + (long) hd * dm + 2L * T * dm));
+        if (p.ln2 != null) addOrClose(t, p.ln2.run(compute, T, List.of()), 8.0 * T * dm, 4.0 * 3 * T * dm);
+    }
+
+    private static void addOrClose(Timings t, Event e, double flop, double bytes) {
+        if (t != null) t.add(e, flop, bytes);
+        else e.close();
+    }
+
+    private void drain() {
+        try {
+            compute.finish();
+            transfer.finish();
+        } catch (RuntimeException ignored) {
+            // the original error is the one to report
+        }
+    }
+
+    private static void closeAll(List<Event> events) {
+        for (Event e : events) e.close();
+    }
+
+    /** Profiling events of one run, with the work each launch did. */
+    private static final class Timings implements AutoCloseable {
+        private final List<Event> events = new ArrayList<>();
+        private final List<double[]> work = new ArrayList<>();
+
+        void add(Event e, double flop, double bytes) {
+            events.add(e);
+            work.add(new double[]{flop, bytes});
+        }
+
+        List<KernelTime> times() {
+            CL.waitFor(events);
+            List<KernelTime> out = new ArrayList<>();
+            for (int i = 0; i < events.size(); i++) {
+                Event e = events.get(i);
+                out.add(new KernelTime(e.what(), (e.endNanos() - e.startNanos()) / 1e6, work.get(i)[0] / 1e9,
+                        work.get(i)[1] / 1e9));
+            }
+            return out;
+        }
+
+        @Override
+        public void close() {
+            closeAll(events);
+        }
+    }
+
+    // ---------------------------------------------------------------- device memory
+
+    private <T extends AutoCloseable> T own(T o) {
+        owned.push(o);
+        return o;
+    }
+
+    private void checkWorkGroupSizes() {
+        long need = (long) Kernels.GEMM_WM * Kernels.GEMM_WN;
+        long max = info.device().maxWorkGroupSize();
+        if (max < need) {
+            throw new NeuroscanException("OpenCL device " + info.name() + ": work-groups of at most " + max
+                    + " work-items; the GEMM kernels need " + need);
+        }
+    }
+
+    /** The weights, once, in the layouts the kernels want (Q, K, V fused into one [d_model, 3 h d_head] matrix). */
+    private void upload(Weights w) {
+        Weights.Block b = w.blocks().getFirst();
+        try {
+            W_E = weight(w.W_E());
+            W_pos = weight(w.W_pos());
+            if (cfg.hasLnWeights()) {
+                ln1w = weight(b.ln1_w());
+                ln1b = weight(b.ln1_b());
+                ln2w = weight(b.ln2_w());
+                ln2b = weight(b.ln2_b());
+            }
+            Wqkv = own(Transfers.upload(ctx, compute, fuseQkv(b), "W_QKV"));
+            float[] bias = new float[3 * hd];
+            System.arraycopy(b.b_Q().toArray(), 0, bias, 0, hd);
+            System.arraycopy(b.b_K().toArray(), 0, bias, hd, hd);
+            System.arraycopy(b.b_V().toArray(), 0, bias, 2 * hd, hd);
+            bqkv = own(Transfers.upload(ctx, compute, bias, "b_QKV"));
+            W_O = weight(b.W_O());        // [h, d_head, d_model] is already [h * d_head, d_model]
+            b_O = weight(b.b_O());
+            W_in = weight(b.W_in());
+            b_in = weight(b.b_in());
+            weightBytes += 4L * (3L * dm * hd + 3L * hd);
+        } catch (CLException e) {
+            if (!e.isOutOfMemory()) throw e;
+            throw new NeuroscanException("OpenCL device " + info.name() + ": the model's weights do not fit ("
+                    + size(weightBytes) + " uploaded before " + e.getMessage() + "); try another --device", e);
+        }
+    }
+
+    private Buffer weight(Tensor t) {
+        long bytes = t.data().byteSize();
+        if (bytes > info.device().maxAllocSize()) {
+            throw new NeuroscanException("OpenCL device " + info.name() + ": tensor " + t.name() + " (" + size(bytes)
+                    + ") exceeds the device's largest buffer (" + size(info.device().maxAllocSize()) + ")");
+        }
+        Buffer buf = own(Transfers.upload(ctx, compute, t.data(), t.name()));
+        weightBytes += bytes;
+        return buf;
+    }
+
+    /** W_Q/W_K/W_V [h, d_model, d_head] -> one [d_model, 3 * h * d_head] matrix: column which * hd + h * d_head + d. */
+    private float[] fuseQkv(Weights.Block b) {
+        int H = cfg.nHeads(), dh = cfg.dHead();
+        float[] out = new float[dm * 3 * hd];
+        Tensor[] ws = {b.W_Q(), b.W_K(), b.W_V()};
+        for (int which = 0; which < 3; which++) {
+            float[] w = ws[which].toArray();
+            for (int h = 0; h < H; h++)
+                for (int i = 0; i < dm; i++)
+                    for (int d = 0; d < dh; d++) out[i * 3 * hd + which * hd + h * dh + d] = w[(h * dm + i) * dh + d];
+        }
+        return out;
+    }
+
+    /** The pipeline for the largest batch (starting at maxTokens, halving) that fits the device. */
+    private Pipeline allocate(int maxTokens) {
+        List<String> tried = new ArrayList<>();
+        // leave a tenth of the device to the driver and other users
+        long free = Math.min((long) ((info.device().globalMemSize() - weightBytes) * 0.9), memoryBudget);
+        for (int tokens = maxTokens; ; tokens /= 2) {
+            String why;
+            long need = batchBytes(cfg, tokens);
+            if (Pipeline.largestBuffer(tokens, hd, dm) > info.device().maxAllocSize()) {
+                why = "a buffer would exceed the device's largest allocation of " + size(info.device().maxAllocSize());
+            } else if (need > free) {
+                why = "needs " + size(need) + ", " + size(Math.max(free, 0)) + " are available after the weights";
+            } else {
+                try {
+                    return new Pipeline(tokens, docsFor(tokens));
+                } catch (CLException e) {
+                    if (!e.isOutOfMemory()) throw e;
+                    why = e.getMessage();
+                }
+            }
+            tried.add(tokens + " (" + why + ")");
+            if (tokens / 2 < cfg.nCtx()) {
+                throw new NeuroscanException("OpenCL device " + info.name() + ": out of memory even for one n_ctx document; tried batches of "
+                        + String.join(", ", tried) + " tokens");
+            }
+            System.err.println("neuroscan: OpenCL device " + info.name() + ": a batch of " + tokens
+                    + " tokens does not fit (" + why + "); trying " + tokens / 2);
+        }
+    }
+
+    /** Device bytes of the batch buffers for {@code tokens} (x, LN out, qkv, z, results, 2 token slots, hook_post). */
+    static long batchBytes(ModelConfig c, int tokens) {
+        int docs = docsFor(tokens), hd = c.nHeads() * c.dHead();
+        return 4L * ((long) tokens * (2L * c.dModel() + 4L * hd) + 2L * docs * c.dMlp() + 2L * tokens + 2L * (docs + 1)
+                + (long) c.nCtx() * c.dMlp());
+    }
+
+    private static int docsFor(int tokens) {
+        return Math.min(tokens, MAX_DOCS_PER_BATCH);
+    }
+
+    /** After a device out-of-memory error mid-run: rebuild the pipeline for half the batch. */
+    private void shrink(CLException cause) {
+        int half = p.maxTokens / 2;
+        if (half < cfg.nCtx()) {
+            throw new NeuroscanException("OpenCL device " + info.name() + ": out of memory with a batch of "
+                    + p.maxTokens + " tokens (" + cause.getMessage() + ") and one n_ctx document needs " + cfg.nCtx(), cause);
+        }
+        System.err.println("neuroscan: OpenCL device " + info.name() + ": " + cause.getMessage() + " with a batch of "
+                + p.maxTokens + " tokens; retrying with " + half);
+        p.close();
+        p = null;
+        p = allocate(half);
+    }
+
+    private NeuroscanException deviceError(CLException e) {
+        String hint = e.isOutOfMemory() ? "; try a smaller batch or another --device" : "";
+        return new NeuroscanException("OpenCL device " + info.name() + ": " + e.getMessage() + hint, e);
+    }
+
+    /** 1.2 GiB, 3.4 MiB, 56 KiB. */
+    private static String size(long bytes) {
+        if (bytes >= 1L << 30) return String.format("%.1f GiB", bytes / (double) (1L << 30));
+        if (bytes >= 1L << 20) return String.format("%.1f MiB", bytes / (double) (1L << 20));
+        return ((bytes + 1023) >> 10) + " KiB";
+    }
+
+    private void validate(List<int[]> docs) {
+        for (int d = 0; d < docs.size(); d++) {
+            int[] t = docs.get(d);
+            if (t.length == 0 || t.length > cfg.nCtx()) {
+                throw new IllegalArgumentException("document " + d + " has " + t.length + " tokens; 1.." + cfg.nCtx() + " expected");
+            }
+            for (int id : t) {
+                if (id < 0 || id >= cfg.dVocab()) {
+                    throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + cfg.dVocab());
+                }
+            }
+        }
+    }
+
+    /** The batch-sized buffers, host staging and bound kernels: built once, replayed for every batch. */
+    private final class Pipeline implements AutoCloseable {
+        final int maxTokens, maxDocs;
+        final Buffer x, a, qkv, z, docMax, docArg;
+        final Buffer[] tokens = new Buffer[2], offsets = new Buffer[2];
+        final MemorySegment[] hostTokens = new MemorySegment[2], hostOffsets = new MemorySegment[2],
+                hostMax = new MemorySegment[2], hostArg = new MemorySegment[2];
+        final Kernels.Embed[] embed = new Kernels.Embed[2];
+        final Kernels.CausalAttention[] attn = new Kernels.CausalAttention[2];
+        final Kernels.MlpInGeluMax[] mlpMax = new Kernels.MlpInGeluMax[2];
+        final Kernels.LayerNorm ln1, ln2;
+        final Kernels.GemmBias qkvProj, outProj;
+        private Buffer post;
+        private Kernels.GemmBias postProj;
+        private final Deque<AutoCloseable> mine = new ArrayDeque<>();
+        private final Arena arena = Arena.ofShared();
+
+        static long largestBuffer(int tokens, int hd, int dm) {
+            return 4L * tokens * Math.max(3L * hd, dm);
+        }
+
+        Pipeline(int maxTokens, int maxDocs) {
+            this.maxTokens = maxTokens;
+            this.maxDocs = maxDocs;
+            try {
+                x = buffer(maxTokens * (long) dm, "x");
+                a = cfg.normalization() == null ? x : buffer(maxTokens * (long) dm, "LN out");
+                qkv = buffer(maxTokens * 3L * hd, "qkv");
+                z = buffer(maxTokens * (long) hd, "z");
+                docMax = buffer((long) maxDocs * dMlp, "docMax");
+                docArg = buffer((long) maxDocs * dMlp, "docArg");
+                for (int s = 0; s < 2; s++) {
+                    tokens[s] = buffer(maxTokens, "tokens");
+                    offsets[s] = buffer(maxDocs + 1, "offsets");
+                    hostTokens[s] = arena.allocate(JAVA_INT, maxTokens);
+                    hostOffsets[s] = arena.allocate(JAVA_INT, maxDocs + 1);
+                    hostMax[s] = arena.allocate(JAVA_FLOAT, (long) maxDocs * dMlp);
+                    hostArg[s] = arena.allocate(JAVA_INT, (long) maxDocs * dMlp);
+                }
+                compute.finish();   // drivers may allocate lazily: the fills above make failures show here
+                float eps = (float) cfg.eps();
+                boolean ln = cfg.normalization() != null;
+                ln1 = ln ? op(kernels.new LayerNorm(x, ln1w, ln1b, a, dm, eps)) : null;
+                ln2 = ln ? op(kernels.new LayerNorm(x, ln2w, ln2b, a, dm, eps)) : null;
+                qkvProj = op(kernels.new GemmBias(a, Wqkv, bqkv, null, qkv, 3 * hd, dm, Kernels.ACT_NONE));
+                outProj = op(kernels.new GemmBias(z, W_O, b_O, x, x, dm, hd, Kernels.ACT_NONE));
+                for (int s = 0; s < 2; s++) {
+                    embed[s] = op(kernels.new Embed(tokens[s], offsets[s], dm, W_E, W_pos, x));
+                    attn[s] = op(kernels.new CausalAttention(qkv, offsets[s], cfg.nHeads(), z));
+                    mlpMax[s] = op(kernels.new MlpInGeluMax(a, W_in, b_in, offsets[s], dMlp, dm, act, docMax, docArg));
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** hook_post for one document: act(a @ W_in + b_in) written out, [n_ctx, d_mlp] at most. */
+        Kernels.GemmBias post() {
+            if (postProj == null) {
+                post = buffer((long) cfg.nCtx() * dMlp, "hook_post");
+                postProj = op(kernels.new GemmBias(a, W_in, b_in, null, post, dMlp, dm, act));
+            }
+            return postProj;
+        }
+
+        private Buffer buffer(long floats, String what) {
+            Buffer b = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4 * floats, what);
+            mine.push(b);
+            CL.fill(compute, b, 0, List.of()).close();
+            return b;
+        }
+
+        private <T extends Kernels.Op> T op(T o) {
+            mine.push(o);
+            return o;
+        }
+
+        @Override
+        public void close() {
+            try {
+                compute.finish();
+            } catch (RuntimeException ignored) {
+                // releasing anyway
+            }
+            while (!mine.isEmpty()) {
+                try {
+                    mine.pop().close();
+                } catch (Exception ignored) {
+                    // keep releasing the rest
+                }
+            }
+            arena.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- top-k on the device
+
+    /** The running top-k of every neuron, on the device; see {@link #topK(int)}. Use one at a time per engine. */
+    public final class DeviceTopK implements AutoCloseable {
+        final int k;
+        private final Buffer max, doc, pos;
+        private Kernels.TopkMerge merge;
+        private Pipeline boundTo;
+
+        private DeviceTopK(int k) {
+            this.k = k;
+            Deque<AutoCloseable> mine = new ArrayDeque<>();
+            try {
+                max = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4L * k * dMlp, "top-k max");
+                mine.push(max);
+                doc = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4L * k * dMlp, "top-k doc");
+                mine.push(doc);
+                pos = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4L * k * dMlp, "top-k pos");
+                mine.push(pos);
+                CL.fill(compute, max, Float.floatToRawIntBits(Float.NEGATIVE_INFINITY), List.of()).close();
+                CL.fill(compute, doc, -1, List.of()).close();
+                CL.fill(compute, pos, -1, List.of()).close();
+                compute.finish();
+            } catch (CLException e) {
+                mine.forEach(OpenClEngine::closeQuietly);
+                throw deviceError(e);
+            }
+        }
+
+        public int k() {
+            return k;
+        }
+
+        /** Runs the documents, numbered firstDoc, firstDoc + 1, ..., and merges their maxima into the store. */
+        public void add(List<int[]> docs, int firstDoc) {
+            validate(docs);
+            if (firstDoc < 0 || firstDoc + (long) docs.size() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("document numbers " + firstDoc + ".. out of range");
+            }
+            if (docs.isEmpty()) return;
+            try {
+                runBatches(docs, 0, new Sink() {
+                    @Override
+                    public Event enqueue(Batch b, int slot) {
+                        return merge(b.count(), firstDoc + b.first());
+                    }
+
+                    @Override
+                    public void collect(Batch b, int slot) {
+                    }
+                }, null);
+            } catch (CLException e) {
+                throw deviceError(e);   // the store may hold part of a batch: no retry here
+            }
+        }
+
+        Event merge(int nDocs, int firstDoc) {
+            if (boundTo != p) {
+                if (merge != null) merge.close();
+                merge = kernels.new TopkMerge(p.docMax, p.docArg, dMlp, k, max, doc, pos);
+                boundTo = p;
+            }
+            return merge.run(compute, nDocs, firstDoc, List.of());
+        }
+
+        /** Copies the store out, each [k, d_mlp] row-major: max descending per neuron, doc/pos -1 where empty. */
+        public void read(float[] maxOut, int[] docOut, int[] posOut) {
+            int n = k * dMlp;
+            try {
+                compute.finish();
+                System.arraycopy(Transfers.readFloats(compute, max, n), 0, maxOut, 0, n);
+                System.arraycopy(Transfers.readInts(compute, doc, n), 0, docOut, 0, n);
+                System.arraycopy(Transfers.readInts(compute, pos, n), 0, posOut, 0, n);
+            } catch (CLException e) {
+                throw deviceError(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (merge != null) merge.close();
+            closeQuietly(pos);
+            closeQuietly(doc);
+            closeQuietly(max);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // releasing anyway
+        }
+    }
+}

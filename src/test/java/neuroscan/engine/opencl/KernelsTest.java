@@ -1,0 +1,244 @@
+package neuroscan.engine.opencl;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Each kernel against its Java twin ({@link Twins}) on random inputs, with sizes that do not divide
+ * the tiles (GEMM 64 x 64 x 16, attention blocks of 32, LayerNorm work-groups of 64) and documents
+ * that straddle tile and block boundaries.
+ */
+class KernelsTest {
+    private final Random rnd = new Random(42);
+
+    @Test
+    void embedAddsTokenAndPositionRowsPerDocument() {
+        Device dev = Device.get();
+        int vocab = 37, dModel = 45, nCtx = 70;
+        int[] offsets = offsets(1, 17, 70, 3);
+        int T = offsets[offsets.length - 1];
+        int[] tokens = new int[T];
+        for (int t = 0; t < T; t++) tokens[t] = rnd.nextInt(vocab);
+        float[] W_E = gaussian(vocab * dModel, 1), W_pos = gaussian(nCtx * dModel, 1);
+        Kernels ks = dev.kernels(16);
+        try (var tok = dev.ints(tokens); var off = dev.ints(offsets); var we = dev.floats(W_E);
+             var wp = dev.floats(W_pos); var x = dev.filled((long) T * dModel, Float.NaN);
+             var op = ks.new Embed(tok, off, dModel, we, wp, x)) {
+            op.run(dev.queue, offsets.length - 1, T, List.of()).close();
+            // one float addition either way: bit-identical
+            assertArrayEquals(Twins.embed(tokens, offsets, W_E, W_pos, dModel), dev.read(x, T * dModel));
+        }
+    }
+
+    @ParameterizedTest(name = "rows {0}, d_model {1}, affine {2}")
+    @CsvSource({"1, 1, true", "13, 45, true", "7, 130, false", "5, 512, true"})
+    void layerNormMatchesTwin(int rows, int dModel, boolean affine) {
+        Device dev = Device.get();
+        float[] x = gaussian(rows * dModel, 3);
+        for (int i = 0; i < x.length; i++) x[i] += 100;   // a large mean: the two-pass variance must cope
+        float[] w = affine ? gaussian(dModel, 1) : null, b = affine ? gaussian(dModel, 1) : null;
+        Kernels ks = dev.kernels(16);
+        try (var xb = dev.floats(x); var wb = affine ? dev.floats(w) : null; var bb = affine ? dev.floats(b) : null;
+             var y = dev.filled((long) rows * dModel, Float.NaN);
+             var op = ks.new LayerNorm(xb, wb, bb, y, dModel, 1e-5f)) {
+            op.run(dev.queue, rows, List.of()).close();
+            assertClose(Twins.layerNorm(x, w, b, rows, dModel, 1e-5), dev.read(y, rows * dModel), 2e-4, "layer_norm");
+        }
+    }
+
+    @ParameterizedTest(name = "M {0}, N {1}, K {2}, act {3}, residual {4}")
+    @CsvSource({"1, 1, 1, 0, false", "67, 45, 83, 0, false", "130, 129, 17, 1, false", "64, 64, 16, 2, false",
+            "70, 96, 48, 0, true", "3, 200, 5, 1, true"})
+    void gemmBiasMatchesTwin(int M, int N, int K, int act, boolean residual) {
+        Device dev = Device.get();
+        float[] A = gaussian(M * K, 1), B = gaussian(K * N, 1), bias = gaussian(N, 1);
+        float[] R = residual ? gaussian(M * N, 1) : null;
+        float[] expected = Twins.gemmBias(A, B, bias, R, M, N, K, act);
+        Kernels ks = dev.kernels(16);
+        try (var a = dev.floats(A); var b = dev.floats(B); var bi = dev.floats(bias);
+             var c = residual ? dev.floats(R) : dev.filled((long) M * N, Float.NaN);
+             var op = ks.new GemmBias(a, b, bi, residual ? c : null, c, N, K, act)) {   // residual: in place
+            op.run(dev.queue, M, List.of()).close();
+            assertClose(expected, dev.read(c, M * N), 1e-5 * Math.sqrt(K) * 10, "gemm_bias");
+        }
+    }
+
+    @ParameterizedTest(name = "heads {0}, d_head {1}, docs {2}")
+    @CsvSource({"3, 16, '1 31 32 33 70 5'", "2, 8, '100'", "1, 64, '40 1 1 25'"})
+    void causalAttentionMatchesTwin(int nHeads, int dHead, String lengths) {
+        Device dev = Device.get();
+        int[] offsets = offsets(lengths.split(" "));
+        int T = offsets[offsets.length - 1], hd = nHeads * dHead;
+        float[] qkv = gaussian(T * 3 * hd, 1.5);   // peaked enough that a wrong mask or max shows
+        Kernels ks = dev.kernels(dHead);
+        try (var q = dev.floats(qkv); var off = dev.ints(offsets); var z = dev.filled((long) T * hd, Float.NaN);
+             var op = ks.new CausalAttention(q, off, nHeads, z)) {
+            op.run(dev.queue, offsets.length - 1, T, List.of()).close();
+            assertClose(Twins.causalAttention(qkv, offsets, nHeads, dHead), dev.read(z, T * hd), 2e-5, "causal_attention");
+        }
+    }
+
+    @ParameterizedTest(name = "N {0}, K {1}, act {2}, docs {3}")
+    @CsvSource({"130, 45, 1, '1 63 64 65 150 7'", "64, 16, 2, '64'", "5, 3, 1, '2 1 129'"})
+    void mlpInGeluMaxMatchesTwin(int N, int K, int act, String lengths) {
+        Device dev = Device.get();
+        int[] offsets = offsets(lengths.split(" "));
+        int nDocs = offsets.length - 1, T = offsets[nDocs];
+        float[] A = gaussian(T * K, 1), W = gaussian(K * N, 1), b = gaussian(N, 1);
+        float[] max = new float[nDocs * N];
+        int[] arg = new int[nDocs * N];
+        Twins.mlpInGeluMax(A, W, b, offsets, N, K, act, max, arg);
+        float[] post = Twins.gemmBias(A, W, b, null, T, N, K, act);
+        Result r = runMlpMax(dev, A, W, b, offsets, N, K, act);
+        assertClose(max, r.max, 1e-4, "mlp_in_gelu_max max");
+        for (int d = 0; d < nDocs; d++)
+            for (int n = 0; n < N; n++) {
+                int i = d * N + n;
+                if (r.arg[i] == arg[i]) continue;
+                // a different position is only fine for a near-tie of the true activations
+                float got = post[(offsets[d] + r.arg[i]) * N + n];
+                if (Math.abs(got - max[i]) > 1e-5) {
+                    fail("doc " + d + " neuron " + n + ": argmax " + r.arg[i] + " (" + got + "), expected " + arg[i] + " (" + max[i] + ")");
+                }
+            }
+    }
+
+    @Test
+    void mlpInGeluMaxBreaksExactTiesTowardTheFirstPosition() {
+        Device dev = Device.get();
+        int N = 70, K = 20;
+        // doc 0: 150 copies of one row (every position ties); doc 1: row r at positions 5, 40 and 100 of 130
+        int[] offsets = {0, 150, 280};
+        float[] row = gaussian(K, 1);
+        float[] A = new float[280 * K];
+        for (int t = 0; t < 280; t++) {
+            boolean copy = t < 150 || t == 155 || t == 190 || t == 250;
+            float[] src = copy ? row : gaussian(K, 0.01);   // tiny rows stay below the copies for positive neurons
+            System.arraycopy(src, 0, A, t * K, K);
+        }
+        float[] W = gaussian(K * N, 1), b = new float[N];
+        java.util.Arrays.fill(b, 0.5f);
+        Result r = runMlpMax(dev, A, W, b, offsets, N, K, Kernels.ACT_GELU);
+        float[] post = Twins.gemmBias(A, W, b, null, 280, N, K, Kernels.ACT_GELU);
+        int checked = 0;
+        for (int n = 0; n < N; n++) {
+            assertEquals(0, r.arg[n], "doc 0 neuron " + n);
+            float copyValue = post[155 * N + n];
+            boolean copiesWin = true;
+            for (int t = 150; t < 280; t++) if (post[t * N + n] > copyValue + 1e-3f) copiesWin = false;
+            if (copiesWin) {
+                assertEquals(5, r.arg[N + n], "doc 1 neuron " + n);
+                checked++;
+            }
+        }
+        if (checked < 10) fail("too few neurons where the copied row wins: " + checked);
+    }
+
+    @Test
+    void topkMergeKeepsTheBestKAcrossBatchesWithTiesToTheLowerDocument() {
+        Device dev = Device.get();
+        int dMlp = 70, k = 5;
+        int[] batchSizes = {3, 4, 8, 1};
+        List<List<Twins.Entry>> offered = new ArrayList<>();
+        for (int n = 0; n < dMlp; n++) offered.add(new ArrayList<>());
+        Kernels ks = dev.kernels(16);
+        try (var topMax = dev.filled((long) k * dMlp, Float.NEGATIVE_INFINITY); var topDoc = dev.filledInts((long) k * dMlp, -1);
+             var topPos = dev.filledInts((long) k * dMlp, -1)) {
+            int first = 0;
+            for (int nDocs : batchSizes) {
+                float[] max = new float[nDocs * dMlp];
+                int[] arg = new int[nDocs * dMlp];
+                for (int d = 0; d < nDocs; d++)
+                    for (int n = 0; n < dMlp; n++) {
+                        // few distinct values, so ties across documents and batches are common
+                        max[d * dMlp + n] = rnd.nextInt(6) * 0.5f - 1;
+                        arg[d * dMlp + n] = rnd.nextInt(10) == 0 ? -1 : rnd.nextInt(1000);   // -1: no positions
+                        if (arg[d * dMlp + n] >= 0) offered.get(n).add(new Twins.Entry(max[d * dMlp + n], first + d, arg[d * dMlp + n]));
+                    }
+                try (var mb = dev.floats(max); var ab = dev.ints(arg);
+                     var op = ks.new TopkMerge(mb, ab, dMlp, k, topMax, topDoc, topPos)) {
+                    op.run(dev.queue, nDocs, first, List.of()).close();
+                    dev.queue.finish();
+                }
+                first += nDocs;
+            }
+            float[] eMax = new float[k * dMlp];
+            int[] eDoc = new int[k * dMlp], ePos = new int[k * dMlp];
+            Twins.topK(offered, k, eMax, eDoc, ePos);
+            assertArrayEquals(eMax, dev.read(topMax, k * dMlp));
+            assertArrayEquals(eDoc, dev.readInts(topDoc, k * dMlp));
+            assertArrayEquals(ePos, dev.readInts(topPos, k * dMlp));
+        }
+    }
+
+    @Test
+    void topkMergeLeavesEmptySlotsWhenThereAreFewerThanKDocuments() {
+        Device dev = Device.get();
+        int dMlp = 3, k = 4;
+        Kernels ks = dev.kernels(16);
+        float[] max = {1, 2, 3, 1, 5, 0};
+        int[] arg = {7, 8, 9, 4, 5, 6};
+        try (var topMax = dev.filled((long) k * dMlp, Float.NEGATIVE_INFINITY); var topDoc = dev.filledInts((long) k * dMlp, -1);
+             var topPos = dev.filledInts((long) k * dMlp, -1); var mb = dev.floats(max); var ab = dev.ints(arg);
+             var op = ks.new TopkMerge(mb, ab, dMlp, k, topMax, topDoc, topPos)) {
+            op.run(dev.queue, 2, 10, List.of()).close();
+            float ninf = Float.NEGATIVE_INFINITY;
+            assertArrayEquals(new float[]{1, 5, 3, 1, 2, 0, ninf, ninf, ninf, ninf, ninf, ninf}, dev.read(topMax, 12));
+            assertArrayEquals(new int[]{10, 11, 10, 11, 10, 11, -1, -1, -1, -1, -1, -1}, dev.readInts(topDoc, 12));
+            assertArrayEquals(new int[]{7, 5, 9, 4, 8, 6, -1, -1, -1, -1, -1, -1}, dev.readInts(topPos, 12));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private record Result(float[] max, int[] arg) {
+    }
+
+    private static Result runMlpMax(Device dev, float[] A, float[] W, float[] b, int[] offsets, int N, int K, int act) {
+        int nDocs = offsets.length - 1;
+        Kernels ks = dev.kernels(16);
+        try (var a = dev.floats(A); var w = dev.floats(W); var bb = dev.floats(b); var off = dev.ints(offsets);
+             var mx = dev.filled((long) nDocs * N, Float.NaN); var ag = dev.filledInts((long) nDocs * N, -7);
+             var op = ks.new MlpInGeluMax(a, w, bb, off, N, K, act, mx, ag)) {
+            op.run(dev.queue, nDocs, List.of()).close();
+            return new Result(dev.read(mx, nDocs * N), dev.readInts(ag, nDocs * N));
+        }
+    }
+
+    static int[] offsets(String... lengths) {
+        int[] l = new int[lengths.length];
+        for (int i = 0; i < l.length; i++) l[i] = Integer.parseInt(lengths[i].trim());
+        return offsets(l);
+    }
+
+    static int[] offsets(int... lengths) {
+        int[] o = new int[lengths.length + 1];
+        for (int i = 0; i < lengths.length; i++) o[i + 1] = o[i] + lengths[i];
+        return o;
+    }
+
+    private float[] gaussian(int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (rnd.nextGaussian() * scale);
+        return v;
+    }
+
+    static void assertClose(float[] expected, float[] actual, double tol, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs(expected[i] - actual[i]);
+            if (!(err <= tol * Math.max(1, Math.abs(expected[i])))) {
+                fail(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " (tolerance " + tol + ")");
+            }
+        }
+    }
+}
