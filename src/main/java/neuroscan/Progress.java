@@ -65,6 +65,9 @@ public final class Progress implements AutoCloseable {
     static boolean stderrIsTerminal() {
         // System.console() is non-null when stdin and stdout are the terminal; isTerminal() checks more
         // precisely since Java 22. Neither looks at stderr alone, which is the best the JDK offers.
+        // The launcher filters stderr through a pipe and says whether it was a terminal.
+        String tty = System.getenv("NEUROSCAN_STDERR_TTY");
+        if (tty != null) return tty.equals("1");
         java.io.Console c = System.console();
         return c != null && c.isTerminal();
     }
