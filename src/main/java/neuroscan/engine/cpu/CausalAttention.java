@@ -1,0 +1,119 @@
+package neuroscan.engine.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+import static neuroscan.engine.cpu.Microkernel.MR;
+import static neuroscan.engine.cpu.Microkernel.NR;
+import static neuroscan.engine.cpu.VectorMath.F;
+import static neuroscan.engine.cpu.VectorMath.VL;
+
+/**
+ * Causal multi-head attention of one document, z[i][h] = softmax_j<=i(q_i k_j / sqrt(d_head)) v[h], from
+ * the fused QKV rows (q at column h d_head, k at H d_head + h d_head, v at 2 H d_head + h d_head).
+ *
+ * <p>Per head, K is packed once (pre-scaled by 1/sqrt(d_head)) into microkernel panels; then per block
+ * of MR = 6 queries: the scores against keys [0, last query] only (the causal half) go into a 6 x L
+ * row buffer, an exact two-pass softmax runs on each row, and the same microkernel multiplies the
+ * probabilities with V read in place. Nothing larger than 6 x L scores ever exists, and both products
+ * run on the register tile that does the projections.
+ */
+final class CausalAttention {
+    private final int nHeads, dHead;
+    private final float scale;
+    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+
+    CausalAttention(int nHeads, int dHead) {
+        this.nHeads = nHeads;
+        this.dHead = dHead;
+        this.scale = (float) (1.0 / Math.sqrt(dHead));
+    }
+
+    /**
+     * @param qkv rows [s0, s0 + len) hold the document's fused q|k|v, ldq apart; the array must have NR
+     *            floats of slack past the last V column read (see {@link Workspace})
+     * @param z   receives rows [s0, s0 + len), columns [0, H d_head), ldz apart
+     */
+    void apply(float[] qkv, int ldq, int s0, int len, float[] z, int ldz, Workspace ws) {
+        int dh = dHead, hd = nHeads * dHead, lds = ws.lds;
+        float[] kp = ws.keyPanels, s = ws.scores, zt = ws.cTile, qt = ws.aTail, inv = ws.rowScale;
+        for (int h = 0; h < nHeads; h++) {
+            packKeys(qkv, ldq, s0, len, hd + h * dh, kp);
+            int vCol = 2 * hd + h * dh;
+            for (int q0 = 0; q0 < len; q0 += MR) {
+                int nq = Math.min(MR, len - q0), nk = q0 + nq;
+                int kPanels = (nk + NR - 1) / NR;
+                // A operand: the block's q rows, padded with zero rows past the document's end.
+                float[] qa = qkv;
+                int qOff = (s0 + q0) * ldq + h * dh, lda = ldq;
+                if (nq < MR) {
+                    Microkernel.padRows(qkv, qOff, ldq, nq, dh, qt);
+                    qa = qt;
+                    qOff = 0;
+                    lda = dh;
+                }
+                for (int i = 0; i < MR; i++) java.util.Arrays.fill(s, i * lds, i * lds + kPanels * NR, 0f);
+                for (int pj = 0; pj < kPanels; pj++) {
+                    Microkernel.tile(qa, qOff, lda, kp, pj * dh * NR, NR, dh, s, pj * NR, lds);
+                }
+                for (int i = 0; i < MR; i++) {
+                    if (i < nq) inv[i] = softmaxRow(s, i * lds, q0 + i + 1, nk);
+                    else java.util.Arrays.fill(s, i * lds, i * lds + nk, 0f);
+                }
+                for (int dc = 0; dc < dh; dc += NR) {
+                    java.util.Arrays.fill(zt, 0f);
+                    Microkernel.tile(s, 0, lds, qkv, s0 * ldq + vCol + dc, ldq, nk, zt, 0, NR);
+                    int width = Math.min(NR, dh - dc);
+                    for (int i = 0; i < nq; i++) {
+                        scaleInto(zt, i * NR, inv[i], z, (s0 + q0 + i) * ldz + h * dh + dc, width);
+                    }
+                }
+            }
+        }
+    }
+
+    /** kp[panel][d][j] = k_j[d] / sqrt(d_head), zero for keys past the document's end. */
+    private void packKeys(float[] qkv, int ldq, int s0, int len, int kCol, float[] kp) {
+        int dh = dHead, panels = (len + NR - 1) / NR;
+        java.util.Arrays.fill(kp, 0, panels * dh * NR, 0f);
+        for (int j = 0; j < len; j++) {
+            int src = (s0 + j) * ldq + kCol, dst = (j / NR) * dh * NR + j % NR;
+            for (int d = 0; d < dh; d++) kp[dst + d * NR] = qkv[src + d] * scale;
+        }
+    }
+
+    /**
+     * Softmax of scores [0, n) of one row in place, zeroing [n, nk) (keys other queries of the block
+     * see); returns 1 / sum so the 1/sum scaling happens once per output, after P V.
+     */
+    private static float softmaxRow(float[] s, int off, int n, int nk) {
+        FloatVector mv = NEG_INF;
+        for (int j = 0; j < n; j += VL) {
+            VectorMask<Float> valid = F.indexInRange(j, n);
+            mv = mv.max(FloatVector.fromArray(F, s, off + j).blend(NEG_INF, valid.not()));
+        }
+        float m = mv.reduceLanes(VectorOperators.MAX);
+        FloatVector sum = FloatVector.zero(F);
+        int j = 0;
+        for (; j < n; j += VL) {
+            VectorMask<Float> valid = F.indexInRange(j, n);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(m)).blend(0f, valid.not());
+            sum = sum.add(e);
+            e.intoArray(s, off + j);
+        }
+        for (; j < nk; j++) s[off + j] = 0f;
+        return 1f / sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void scaleInto(float[] src, int from, float f, float[] dst, int to, int width) {
+        int d = 0;
+        for (; d + VL <= width; d += VL) {
+            FloatVector.fromArray(F, src, from + d).mul(f).intoArray(dst, to + d);
+        }
+        if (d < width) {
+            VectorMask<Float> m = VectorMath.firstLanes(width - d);
+            FloatVector.fromArray(F, src, from + d).mul(f).intoArray(dst, to + d, m);
+        }
+    }
+}

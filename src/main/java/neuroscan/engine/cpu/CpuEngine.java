@@ -1,0 +1,237 @@
+package neuroscan.engine.cpu;
+
+import neuroscan.engine.Engine;
+import neuroscan.model.ModelConfig;
+import neuroscan.model.Weights;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+/**
+ * The fast CPU engine: {@code blocks.0.mlp.hook_post} with the Vector API on every core, same semantics
+ * as {@link neuroscan.engine.ReferenceForward} (float32 instead of double accumulation). Later blocks
+ * cannot influence layer 0's hook_post, so a model with more layers is handled by ignoring them.
+ *
+ * <p>{@link #docMax} packs documents, longest first, into bins of at most n_ctx tokens (short documents
+ * share a bin, so the projections always see many rows, while attention and the max stay per
+ * document), and the pool's threads take bins from a shared counter, each in its own
+ * {@link Workspace}. Per bin: {@link Embed}, {@link LayerNorm}, {@link GemmBias} (QKV),
+ * {@link CausalAttention} per document, GemmBias (W_O, plus the residual), LayerNorm and the fused
+ * {@link MlpInGeluMax}. No work is done on padding. Results do not depend on the thread count or on
+ * which documents share a bin: every row is computed with the same operations in the same order.
+ *
+ * <p>Calls are serialised (one scan at a time per engine): pass large batches to {@link #docMax} so all
+ * threads stay busy.
+ */
+public final class CpuEngine implements Engine {
+    /** Documents per bin; bounds the per-thread max/argmax scratch (1 MiB at d_mlp 2048). */
+    static final int MAX_DOCS_PER_BIN = 64;
+
+    private final ModelConfig cfg;
+    private final int threads;
+    private final Embed embed;
+    private final LayerNorm ln1, ln2;
+    private final GemmBias qkv, out, mlpUnfused;
+    private final CausalAttention attention;
+    private final MlpInGeluMax mlp;
+    private final Workspace[] workspaces;
+    private final ExecutorService pool;
+
+    /** An engine on all available cores. */
+    public CpuEngine(Weights weights) {
+        this(weights, Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuEngine(Weights weights, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        this.cfg = weights.cfg();
+        this.threads = threads;
+        ModelConfig c = cfg;
+        Weights.Block b = weights.blocks().get(0);
+        int dm = c.dModel(), dh = c.dHead(), hd = c.nHeads() * dh, dMlp = c.dMlp();
+        embed = new Embed(weights.W_E(), weights.W_pos());
+        ln1 = layerNorm(c, b.ln1_w() == null ? null : b.ln1_w().toArray(), b.ln1_b() == null ? null : b.ln1_b().toArray());
+        ln2 = layerNorm(c, b.ln2_w() == null ? null : b.ln2_w().toArray(), b.ln2_b() == null ? null : b.ln2_b().toArray());
+        // W_Q|W_K|W_V [H, d_model, d_head] each -> one [d_model, 3 H d_head] matrix, column = part*H*dh + h*dh + d.
+        float[][] wqkv = {b.W_Q().toArray(), b.W_K().toArray(), b.W_V().toArray()};
+        float[] bqkv = concat(b.b_Q().toArray(), b.b_K().toArray(), b.b_V().toArray());
+        qkv = new GemmBias(new Panels(dm, 3 * hd, (i, col) -> {
+            int part = col / hd, h = col % hd / dh, d = col % dh;
+            return wqkv[part][(h * dm + i) * dh + d];
+        }, bqkv));
+        float[] wo = b.W_O().toArray();                     // [H, d_head, d_model] = [H d_head, d_model]
+        out = new GemmBias(new Panels(hd, dm, (r, col) -> wo[r * dm + col], b.b_O().toArray()));
+        float[] wIn = b.W_in().toArray();
+        Panels inPanels = new Panels(dm, dMlp, (r, col) -> wIn[r * dMlp + col], b.b_in().toArray());
+        mlp = new MlpInGeluMax(inPanels, c.actFn());
+        mlpUnfused = new GemmBias(inPanels);
+        attention = new CausalAttention(c.nHeads(), dh);
+        workspaces = new Workspace[threads];
+        for (int t = 0; t < threads; t++) workspaces[t] = new Workspace(c, MAX_DOCS_PER_BIN);
+        AtomicInteger n = new AtomicInteger();
+        pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "neuroscan-cpu-" + n.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private static LayerNorm layerNorm(ModelConfig c, float[] w, float[] b) {
+        return new LayerNorm(c.normalization(), w, b, c.eps(), c.dModel());
+    }
+
+    private static float[] concat(float[]... parts) {
+        float[] r = new float[Arrays.stream(parts).mapToInt(p -> p.length).sum()];
+        int o = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, r, o, p.length);
+            o += p.length;
+        }
+        return r;
+    }
+
+    @Override
+    public int dMlp() {
+        return cfg.dMlp();
+    }
+
+    @Override
+    public synchronized void docMax(List<int[]> docs, float[] max, int[] argmax) {
+        int nDocs = docs.size(), dMlp = cfg.dMlp();
+        if ((long) nDocs * dMlp > Math.min(max.length, argmax.length)) {
+            throw new IllegalArgumentException("output arrays hold fewer than " + nDocs + " x " + dMlp + " entries");
+        }
+        for (int d = 0; d < nDocs; d++) check(docs.get(d), "document " + d);
+        int[] order = IntStream.range(0, nDocs).boxed()
+                .sorted(Comparator.comparingInt((Integer d) -> -docs.get(d).length).thenComparingInt(d -> d))
+                .mapToInt(Integer::intValue).toArray();
+        int[] binStart = bins(docs, order);
+        int nBins = binStart.length - 1;
+        AtomicInteger next = new AtomicInteger();
+        List<Future<?>> running = new ArrayList<>();
+        for (int t = 0; t < Math.min(threads, nBins); t++) {
+            Workspace ws = workspaces[t];
+            running.add(pool.submit(() -> {
+                for (int bin; (bin = next.getAndIncrement()) < nBins; ) {
+                    runBin(ws, docs, order, binStart[bin], binStart[bin + 1], max, argmax);
+                }
+            }));
+        }
+        RuntimeException failure = null;
+        for (Future<?> f : running) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Error err) throw err;
+                if (failure == null) failure = e.getCause() instanceof RuntimeException re ? re : new RuntimeException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while scanning", e);
+            }
+        }
+        if (failure != null) throw failure;
+    }
+
+    /** Bins over docs in {@code order}: consecutive runs of at most n_ctx tokens and MAX_DOCS_PER_BIN docs. */
+    private int[] bins(List<int[]> docs, int[] order) {
+        List<Integer> starts = new ArrayList<>();
+        int rows = 0, count = 0;
+        for (int i = 0; i < order.length; i++) {
+            int len = docs.get(order[i]).length;
+            if (i == 0 || rows + len > cfg.nCtx() || count == MAX_DOCS_PER_BIN) {
+                starts.add(i);
+                rows = 0;
+                count = 0;
+            }
+            rows += len;
+            count++;
+        }
+        starts.add(order.length);
+        return starts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private void runBin(Workspace ws, List<int[]> docs, int[] order, int from, int to, float[] max, int[] argmax) {
+        int rows = 0, slots = to - from, dMlp = cfg.dMlp();
+        for (int s = 0; s < slots; s++) rows = place(ws, docs.get(order[from + s]), s, rows);
+        forward(ws, rows, slots);
+        Arrays.fill(ws.max, 0, slots * ws.ldm, Float.NEGATIVE_INFINITY);
+        Arrays.fill(ws.arg, 0, slots * ws.ldm, -1);
+        mlp.apply(ws.a, ws.ldx, rows, ws.slot, ws.pos, ws.max, ws.arg, ws.ldm, ws);
+        for (int s = 0; s < slots; s++) {
+            int d = order[from + s];
+            System.arraycopy(ws.max, s * ws.ldm, max, d * dMlp, dMlp);
+            System.arraycopy(ws.arg, s * ws.ldm, argmax, d * dMlp, dMlp);
+        }
+    }
+
+    /** Appends a document's rows at {@code row} as slot s; returns the next free row. */
+    private static int place(Workspace ws, int[] tokens, int s, int row) {
+        ws.segStart[s] = row;
+        ws.segLen[s] = tokens.length;
+        for (int p = 0; p < tokens.length; p++, row++) {
+            ws.tokens[row] = tokens[p];
+            ws.pos[row] = p;
+            ws.slot[row] = s;
+        }
+        return row;
+    }
+
+    /** Rows [0, rows) of the bin up to the MLP input: leaves LN2(resid_mid) in ws.a. */
+    private void forward(Workspace ws, int rows, int slots) {
+        embed.apply(ws.tokens, ws.pos, rows, ws.x, ws.ldx);
+        ln1.apply(ws.x, ws.ldx, rows, ws.a, ws.ldx);
+        qkv.apply(ws.a, ws.ldx, rows, ws.qkv, ws.ldq, false, ws);
+        for (int s = 0; s < slots; s++) attention.apply(ws.qkv, ws.ldq, ws.segStart[s], ws.segLen[s], ws.z, ws.ldz, ws);
+        out.apply(ws.z, ws.ldz, rows, ws.x, ws.ldx, true, ws);
+        ln2.apply(ws.x, ws.ldx, rows, ws.a, ws.ldx);
+    }
+
+    /**
+     * Per-position activations through the unfused path (GemmBias into [L x d_mlp], then GELU);
+     * bitwise equal to what {@link #docMax} folds.
+     */
+    @Override
+    public synchronized float[] hookPost(int[] tokens) {
+        check(tokens, "document");
+        Workspace ws = workspaces[0];
+        int rows = place(ws, tokens, 0, 0), dMlp = cfg.dMlp(), ldm = ws.ldm;
+        forward(ws, rows, 1);
+        float[] pre = new float[rows * ldm];
+        mlpUnfused.apply(ws.a, ws.ldx, rows, pre, ldm, false, ws);
+        for (int r = 0; r < rows; r++) mlp.activate(pre, r * ldm, dMlp);
+        if (ldm == dMlp) return pre;
+        float[] post = new float[rows * dMlp];
+        for (int r = 0; r < rows; r++) System.arraycopy(pre, r * ldm, post, r * dMlp, dMlp);
+        return post;
+    }
+
+    private void check(int[] tokens, String what) {
+        if (tokens == null || tokens.length < 1 || tokens.length > cfg.nCtx()) {
+            throw new IllegalArgumentException(what + " has " + (tokens == null ? "no" : tokens.length)
+                    + " tokens; expected 1.." + cfg.nCtx() + " (n_ctx)");
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= cfg.dVocab()) {
+                throw new IllegalArgumentException(what + ": token id " + t + " outside vocabulary of " + cfg.dVocab());
+            }
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "cpu (" + threads + (threads == 1 ? " thread, " : " threads, ") + VectorMath.F.vectorBitSize() + "-bit vectors)";
+    }
+
+    @Override
+    public void close() {
+        pool.shutdown();
+    }
+}

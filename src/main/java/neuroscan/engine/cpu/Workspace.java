@@ -1,0 +1,56 @@
+package neuroscan.engine.cpu;
+
+import neuroscan.model.ModelConfig;
+
+import static neuroscan.engine.cpu.Microkernel.MR;
+import static neuroscan.engine.cpu.Microkernel.NR;
+import static neuroscan.engine.cpu.Microkernel.roundUp;
+
+/**
+ * One thread's scratch, sized once by n_ctx (a bin holds at most n_ctx tokens and
+ * {@link CpuEngine#MAX_DOCS_PER_BIN} documents), so the engine's memory does not grow with the number of
+ * documents: about 13 MiB per thread for gelu-1l. Row strides are rounded up to the 64-float tile width
+ * so the kernels store whole tiles.
+ */
+final class Workspace {
+    final int ldx, ldq, ldz, lds, ldm;
+    /** Per row of the bin: token id, position in its document, document slot. */
+    final int[] tokens, pos, slot;
+    /** Per document slot: first row and length. */
+    final int[] segStart, segLen;
+    /** Residual stream, LayerNorm output, fused q|k|v, attention heads output: [rows x ld]. */
+    final float[] x, a, qkv, z;
+    /** Attention: keys packed per head, a block's scores [MR x lds], 1/sum per query. */
+    final float[] keyPanels, scores, rowScale;
+    /** Microkernel row-tail operand [MR x k] and a C tile [MR x NR]. */
+    final float[] aTail, cTile;
+    /** Running max / argmax per document slot and neuron: [slots x ldm]. */
+    final float[] max;
+    final int[] arg;
+
+    Workspace(ModelConfig c, int maxDocs) {
+        int rowsCap = roundUp(c.nCtx(), MR), hd = c.nHeads() * c.dHead();
+        ldx = roundUp(c.dModel(), NR);
+        ldq = roundUp(3 * hd, NR);
+        ldz = roundUp(hd, NR);
+        lds = roundUp(c.nCtx(), NR);
+        ldm = roundUp(c.dMlp(), NR);
+        tokens = new int[rowsCap];
+        pos = new int[rowsCap];
+        slot = new int[rowsCap];
+        segStart = new int[maxDocs];
+        segLen = new int[maxDocs];
+        x = new float[rowsCap * ldx];
+        a = new float[rowsCap * ldx];
+        // NR of slack: attention reads V in whole 64-float chunks, past d_head for the last head.
+        qkv = new float[rowsCap * ldq + NR];
+        z = new float[rowsCap * ldz];
+        keyPanels = new float[lds * c.dHead()];
+        scores = new float[MR * lds];
+        rowScale = new float[MR];
+        aTail = new float[MR * Math.max(Math.max(c.dModel(), hd), c.dHead())];
+        cTile = new float[MR * NR];
+        max = new float[maxDocs * ldm];
+        arg = new int[maxDocs * ldm];
+    }
+}
