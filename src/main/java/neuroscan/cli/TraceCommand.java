@@ -1,31 +1,72 @@
 package neuroscan.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import neuroscan.NeuroscanException;
+import neuroscan.engine.Engine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
-/** {@code neuroscan trace}: every token of a text with one neuron's activation. (Wired up in issue 2.) */
-@Command(name = "trace", mixinStandardHelpOptions = true,
-        description = "Print each token of a text with a neuron's activation (blocks.0.mlp.hook_post).")
+/** {@code neuroscan trace}: every token of a text with one neuron's activation. */
+@Command(name = "trace", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run a text through the model and print each token with a neuron's activation "
+                + "(blocks.0.mlp.hook_post). Tokens are [BOS] + tokenizer(text), as TransformerLens's to_tokens.")
 final class TraceCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "gelu-1l", description = "Alias, HF repo id or local dir/file (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Mixin
+    ModelOptions modelOptions;
 
-    @Option(names = "--tokenizer", description = "Alias, HF repo id or directory (default: beside the model, else config.json's tokenizer_name).")
-    String tokenizer;
-
-    @Option(names = "--neuron", required = true, description = "Neuron index in 0..d_mlp-1.")
+    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index, 0..d_mlp-1.")
     int neuron;
 
-    @Option(names = "--text", required = true, description = "The text to run.")
+    @Option(names = "--text", required = true, paramLabel = "TEXT", description = "The text to run.")
     String text;
 
-    @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", defaultValue = "text", paramLabel = "FMT", description = "text or json (default: ${DEFAULT-VALUE}).")
     String format;
 
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
-    public Integer call() {
-        throw new neuroscan.NeuroscanException("trace: not wired up yet");
+    public Integer call() throws Exception {
+        if (!format.equals("text") && !format.equals("json")) throw new NeuroscanException("--format must be text or json, not " + format);
+        var r = modelOptions.resolve(ModelOptions.known());
+        int dMlp = r.model().cfg().dMlp();
+        if (neuron < 0 || neuron >= dMlp) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (dMlp - 1));
+        int[] ids = r.tokenizer().toTokens(text, r.model().cfg().nCtx());
+        float[] acts = new float[ids.length];
+        try (Engine engine = engineOptions.open(r.model().weights(), false)) {
+            float[] post = engine.hookPost(ids);
+            for (int p = 0; p < ids.length; p++) acts[p] = post[p * dMlp + neuron];
+        }
+        String[] tokens = r.tokenizer().displayTokens(ids);
+        PrintWriter out = spec.commandLine().getOut();
+        if (format.equals("json")) {
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode o = json.createObjectNode();
+            var tokNode = o.putArray("tokens");
+            for (String t : tokens) tokNode.add(t);
+            var idsNode = o.putArray("token_ids");
+            for (int id : ids) idsNode.add(id);
+            var actNode = o.putArray("activations");
+            for (float v : acts) actNode.add(v);
+            out.println(json.writeValueAsString(o));
+        } else {
+            out.printf("L0N%d on %d tokens (%s)%n", neuron, ids.length, r.modelSource().spec());
+            out.printf("%5s  %10s  %s%n", "pos", "activation", "token");
+            for (int p = 0; p < ids.length; p++) {
+                out.printf("%5d  %10.4f  %s%n", p, acts[p], Printable.quote(tokens[p]));
+            }
+        }
+        out.flush();
+        return 0;
     }
 }
