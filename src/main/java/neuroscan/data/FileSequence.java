@@ -1,14 +1,11 @@
 package neuroscan.data;
 
 import neuroscan.NeuroscanException;
+import neuroscan.format.Sha256;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
@@ -111,14 +108,13 @@ final class FileSequence implements DocumentSource {
     public synchronized String contentId() {
         if (contentId == null) {
             if (files.size() == 1) {
-                contentId = sha256(files.getFirst());
+                contentId = Sha256.file(files.getFirst());
             } else {
                 StringBuilder listing = new StringBuilder();
                 for (Path f : files) {
-                    listing.append(sha256(f)).append("  ").append(f.getFileName()).append('\n');
+                    listing.append(Sha256.file(f)).append("  ").append(f.getFileName()).append('\n');
                 }
-                contentId = HexFormat.of().formatHex(digest().digest(
-                        listing.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                contentId = Sha256.of(listing.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
         }
         return contentId;
@@ -143,27 +139,6 @@ final class FileSequence implements DocumentSource {
                     // nothing was written; a failure to release a reader pool is not the user's problem
                 }
             }
-        }
-    }
-
-    private static String sha256(Path file) {
-        MessageDigest md = digest();
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        } catch (IOException e) {
-            throw new NeuroscanException(file + ": cannot read: " + e.getMessage(), e);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static MessageDigest digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 }
