@@ -1,0 +1,60 @@
+package neuroscan.cli;
+
+import neuroscan.store.DocRange;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code neuroscan scan}: the top-k documents of every neuron, into a run directory. */
+@Command(name = "scan", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Scan a dataset: for every neuron, the k documents with the highest activation "
+                + "(max over positions of blocks.0.mlp.hook_post) and where it peaks.",
+                "Writes RUN/manifest.json, RUN/store.safetensors and RUN/tokens.safetensors atomically, "
+                        + "checkpointing as it goes; --resume continues after a crash or kill."})
+final class ScanCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    DatasetOptions datasetOptions;
+
+    @Option(names = "--top-k", defaultValue = "20", paramLabel = "K", description = "Documents kept per neuron (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--out", required = true, paramLabel = "RUN", description = "Run directory to write.")
+    String out;
+
+    @Option(names = "--max-docs", defaultValue = "-1", paramLabel = "N", description = "Scan at most N documents (from the start of --doc-range).")
+    int maxDocs;
+
+    @Option(names = "--doc-range", paramLabel = "A:B", description = "Scan documents A (inclusive) to B (exclusive), numbered by row from 0; shards of one dataset merge with `neuroscan merge`.")
+    String docRange;
+
+    @Option(names = "--include-padding", description = "Pad every document with PAD to n_ctx and take the max over pad positions too, as the seed notebook did.")
+    boolean includePadding;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Option(names = "--resume", description = "Continue an interrupted scan in RUN (or return it if finished).")
+    boolean resume;
+
+    @Option(names = "--checkpoint-every", defaultValue = "2048", paramLabel = "DOCS", description = "Documents between checkpoints (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--quiet", description = "No progress bar or status lines.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        DocRange range = (docRange == null ? DocRange.ALL : DocRange.parse(docRange)).limit(maxDocs);
+        var inputs = ScanJob.resolve(ModelOptions.known(), modelOptions, datasetOptions.dataset);
+        var req = new ScanJob.Request(datasetOptions.dataset, datasetOptions.column, topK, range, includePadding,
+                resume, quiet, checkpointEvery);
+        ScanJob.run(inputs, ModelOptions.path(out), req, engineOptions);
+        return 0;
+    }
+
+}
