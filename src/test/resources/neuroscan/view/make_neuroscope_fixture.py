@@ -97,8 +97,13 @@ for i, (index, source, tokens, acts) in enumerate(docs):
 page = "\n<hr>\n".join([header, "\n".join(logits), "\n<hr>\n".join(texts)])
 with open("neuroscope-424.html", "w") as f:
     f.write(page)
-# What the tests expect, printed for the record (see NeuroscopePageTest).
+# What the page holds, straight from the data that made it: the oracle for NeuroscopePageTest.
+expected = {"range": hi, "top": top, "bottom": bottom, "texts": []}
 for i, (index, source, tokens, acts) in enumerate(docs):
     m = acts.index(max(acts))
-    print(i, index, source, m, repr(tokens[m]), max(acts), min(acts), len(tokens))
-print("range", hi)
+    lo_i, hi_i = max(0, m - PREFIX), min(len(tokens), m + SUFFIX + 1)
+    expected["texts"].append({"index": index, "source": source, "max_pos": m, "max_token": tokens[m],
+                              "max": max(acts), "min": min(acts), "tokens": tokens, "values": acts,
+                              "window_start": lo_i, "window_end": hi_i})
+with open("neuroscope-424.expected.json", "w") as f:
+    json.dump(expected, f, indent=1)
