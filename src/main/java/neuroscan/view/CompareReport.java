@@ -64,7 +64,8 @@ public record CompareReport(String label, Side ours, Side theirs, List<Shared> s
      * spaces, digits and punctuation are ignored).
      *
      * @param capsMax        examples whose max token is all-capitals
-     * @param neighbours     tokens right before and after a max token (within the window)
+     * @param neighbours     tokens right before and after a max token (within the window; special
+     *                       tokens such as {@code <|BOS|>} are skipped here and in the baseline)
      * @param capsNeighbours how many of those are all-capitals
      * @param windowTokens   all window tokens: the baseline
      * @param capsWindow     how many of those are all-capitals
@@ -118,18 +119,24 @@ public record CompareReport(String label, Side ours, Side theirs, List<Shared> s
     static Stats stats(List<Row> rows) {
         int caps = 0, nb = 0, capsNb = 0, win = 0, capsWin = 0;
         for (Row r : rows) {
-            if (TokenText.allCaps(r.maxToken())) caps++;
+            if (TokenText.allCaps(r.maxToken()) && !special(r.maxToken())) caps++;
             for (String s : new String[]{r.before(), r.after()}) {
-                if (s == null) continue;
+                if (s == null || special(s)) continue;
                 nb++;
                 if (TokenText.allCaps(s)) capsNb++;
             }
             for (String s : r.window()) {
+                if (special(s)) continue;
                 win++;
                 if (TokenText.allCaps(s)) capsWin++;
             }
         }
         return new Stats(rows.size(), caps, nb, capsNb, win, capsWin);
+    }
+
+    /** Special tokens such as "<|BOS|>" are not text: they count neither as capitals nor as neighbours. */
+    static boolean special(String token) {
+        return token.startsWith("<|") && token.endsWith("|>");
     }
 
     /** The 3-grams of consecutive tokens from 4 before to 2 after the max token, as joined strings. */
@@ -193,15 +200,15 @@ public record CompareReport(String label, Side ours, Side theirs, List<Shared> s
             for (Row row : s.rows()) {
                 sb.append(String.format("  #%-3d doc %-9d max %8.4f  ", row.rank(), row.doc(), row.max()));
                 quoted(sb, row.maxToken());
-                sb.append("  \u2026");
                 int from = Math.max(0, row.windowMax() - 8), to = Math.min(row.window().size(), row.windowMax() + 4);
+                sb.append(from + row.windowStart() > 0 ? "  \u2026" : "  ");
                 for (int i = from; i < to; i++) {
                     boolean m = i == row.windowMax();
                     if (m) sb.append(color ? Colors.BOLD + Colors.UNDERLINE : "[[");
                     sb.append(TokenText.visible(row.window().get(i)));
                     if (m) sb.append(color ? Colors.RESET : "]]");
                 }
-                sb.append("\u2026\n");
+                sb.append(to < row.window().size() ? "\u2026\n" : "\n");
             }
         }
         return sb.toString();

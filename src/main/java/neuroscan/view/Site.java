@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
@@ -51,17 +52,28 @@ public final class Site {
         long t0 = System.nanoTime();
         Row[] rows = new Row[dMlp];
         AtomicLong bytes = new AtomicLong(), renderNanos = new AtomicLong();
+        // A failing neuron must not return while other threads still write: each task records the first
+        // failure, later tasks skip their work, and the stream ends only when every task has.
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         IntStream.range(0, dMlp).parallel().forEach(n -> {
-            NeuronReport r = reports.apply(n);
-            if (r.neuron() != n) throw new IllegalStateException("report for neuron " + n + " is " + r.label());
-            if (r.dMlp() == null) r = r.withExtras(dMlp, r.neuroscope());
-            long s = System.nanoTime();
-            byte[] page = HtmlPage.render(r).getBytes(StandardCharsets.UTF_8);
-            renderNanos.addAndGet(System.nanoTime() - s);
-            AtomicFiles.write(outDir.resolve(n + ".html"), out -> out.write(page));
-            bytes.addAndGet(page.length);
-            rows[n] = row(r);
+            if (failure.get() != null) return;
+            try {
+                NeuronReport r = reports.apply(n);
+                if (r.neuron() != n) throw new IllegalStateException("report for neuron " + n + " is " + r.label());
+                if (r.dMlp() == null) r = r.withExtras(dMlp, r.neuroscope());
+                long s = System.nanoTime();
+                byte[] page = HtmlPage.render(r).getBytes(StandardCharsets.UTF_8);
+                renderNanos.addAndGet(System.nanoTime() - s);
+                AtomicFiles.write(outDir.resolve(n + ".html"), out -> out.write(page));
+                bytes.addAndGet(page.length);
+                rows[n] = row(r);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
         });
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException e) throw e;
+        if (t instanceof Error e) throw e;
         byte[] index = index(meta, rows).getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(outDir.resolve("index.html"), out -> out.write(index));
         bytes.addAndGet(index.length);
