@@ -7,10 +7,13 @@
   var count = doc.getElementById('count');
 
   function filter() {
-    var q = input.value.trim().toLowerCase(), shown = 0;
+    // A number finds neurons by number (prefix: "42" finds 42, 420..429, 4200..); anything else
+    // finds it in the max token or the top logit token.
+    var q = input.value.trim().toLowerCase(), num = /^\d+$/.test(q), shown = 0;
     for (var i = 0; i < rows.length; i++) {
       var r = rows[i];
-      var hit = !q || r.getAttribute('data-n') === q || r.textContent.toLowerCase().indexOf(q) >= 0;
+      var hit = !q || (num ? r.getAttribute('data-n').indexOf(q) === 0
+        : (r.getAttribute('data-tok') + '\u0000' + r.getAttribute('data-logit')).toLowerCase().indexOf(q) >= 0);
       r.hidden = !hit;
       if (hit) shown++;
     }

@@ -17,10 +17,14 @@ final class SampleReports {
                     + "adds money for parks and roads. Residents said\tthey were pleased.  Two spaces here.",
             "Product review\n\nTHE BEST COFFEE MAKER OF 2019 is back, and it still brews a great cup. We tested "
                     + "it for three weeks in our kitchen and liked the timer.",
-            "Chapter 1\nIt was a quiet morning in the village when the letter arrived. NOTICE TO ALL RESIDENTS, "
-                    + "it said in bold print, and everyone gathered to read it.",
+            "It was a quiet morning in the village when the letter arrived at the post office on the corner of the "
+                    + "market square, where the baker had already opened his shop and the children were on their way "
+                    + "to school. NOTICE TO ALL RESIDENTS, it said in bold print, and everyone gathered to read it.",
             "def main():\n    print(\"HELLO WORLD\")\n    return 0\n\nif __name__ == '__main__':\n    main()",
             "Contact us at the FRONT DESK for more information about our SUMMER SALE and other offers.",
+            "Posted by admin in Gardening\n\nTOP 10 TIPS FOR A BETTER GARDEN THIS SPRING\n1. Water early in the day.",
+            "Track listing:\n1. \"LOVE ME DO\" (2:22)\n2. \"P.S. I LOVE YOU\" (2:04)\nRecorded in London in 1962.",
+            "Terms apply. FREE SHIPPING ON ALL ORDERS OVER $50 within the continental US; see our FAQ for details.",
     };
 
     /** Words become tokens with their leading space; long capital words split into pieces, like BPE. */
