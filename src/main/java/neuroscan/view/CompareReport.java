@@ -46,7 +46,8 @@ public record CompareReport(String label, Side ours, Side theirs, List<Shared> s
      * One example.
      *
      * @param window    tokens around the max token ({@link Window}: 50 before, 10 after)
-     * @param windowMax the max token's index in {@code window}
+     * @param windowMax   the max token's index in {@code window}
+     * @param windowStart the window's first token's position in its document (0 when unknown)
      */
     public record Row(int rank, long doc, double max, String maxToken, List<String> window, float[] values,
                       int windowMax, int windowStart) {
@@ -315,11 +316,12 @@ public record CompareReport(String label, Side ours, Side theirs, List<Shared> s
             sb.append("<p class=\"common\"><span class=\"k\">").append(s.name()).append("</span> ");
             if (s.logits() == null) sb.append("<span class=\"hint\">not shown</span>");
             else for (var t : s.logits().top()) {
+                sb.append("<span class=\"pair\">");
                 TokenHtml.chip(sb, t.token());
                 sb.append("<span class=\"x\">");
                 if (t.value() >= 0) sb.append('+');
                 Fmt.fixed(sb, t.value(), 4);
-                sb.append("</span> ");
+                sb.append("</span></span> ");
             }
             sb.append("</p>");
         }
@@ -371,8 +373,9 @@ public record CompareReport(String label, Side ours, Side theirs, List<Shared> s
         if (items.isEmpty()) sb.append("<span class=\"hint\">none</span>");
         for (int i = 0; i < Math.min(SHOWN, items.size()); i++) {
             Shared s = items.get(i);
+            sb.append("<span class=\"pair\">");
             TokenHtml.chip(sb, s.text());
-            sb.append("<span class=\"x\">").append(s.ours()).append('/').append(s.theirs()).append("</span> ");
+            sb.append("<span class=\"x\">").append(s.ours()).append('/').append(s.theirs()).append("</span></span> ");
         }
         if (items.size() > SHOWN) sb.append("<span class=\"hint\">\u2026 ").append(items.size() - SHOWN).append(" more</span>");
         sb.append("</p>");

@@ -181,9 +181,10 @@ public final class HtmlPage {
                 sb.append("<span class=\"hint\">\u2026</span>");
                 break;
             }
+            sb.append("<span class=\"pair\">");
             TokenHtml.chip(sb, c.getKey());
             if (c.getValue() > 1) sb.append("<span class=\"x\">\u00D7").append(c.getValue()).append("</span>");
-            sb.append(' ');
+            sb.append("</span> ");
         }
         sb.append("</p>\n</section>\n");
     }

@@ -4,6 +4,7 @@ import neuroscan.NeuroscanException;
 import neuroscan.model.Tensor;
 import neuroscan.model.Weights;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -75,7 +76,7 @@ public final class LogitEffect {
         for (int v0 = 0; v0 < dVocab; v0 += TILE) {
             int width = Math.min(TILE, dVocab - v0);
             for (int i = 0; i < dModel; i++) {
-                java.lang.foreign.MemorySegment.copy(wu.data(), Tensor.F32, ((long) i * dVocab + v0) * 4L,
+                MemorySegment.copy(wu.data(), Tensor.F32, ((long) i * dVocab + v0) * 4L,
                         tile, i * width, width);
             }
             final int base = v0;

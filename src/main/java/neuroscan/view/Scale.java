@@ -10,6 +10,12 @@ import java.util.List;
  * @param bound the largest absolute activation on the page (> 0)
  */
 record Scale(double bound) {
+    /**
+     * Intensities below this are not coloured: 5% of a tint cannot be seen, and leaving those boxes
+     * plain (most tokens of a document) keeps a site's pages about half the size.
+     */
+    static final double VISIBLE = 0.05;
+
     Scale {
         if (!(bound > 0) || Double.isInfinite(bound)) bound = 1;
     }

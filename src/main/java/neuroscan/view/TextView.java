@@ -100,7 +100,7 @@ public final class TextView {
             boolean max = i == e.pos();
             if (color) {
                 double a = scale.intensity(v);
-                if (a >= 0.02) Colors.token(sb, mode, a, v < 0);
+                if (a >= Scale.VISIBLE) Colors.token(sb, mode, a, v < 0);
                 if (max) sb.append(Colors.BOLD).append(Colors.UNDERLINE);
                 token(sb, e.tokens().get(i), true);
                 sb.append(Colors.RESET);

@@ -4,9 +4,9 @@ import java.util.List;
 
 /**
  * Token boxes in HTML, rendered on the server so a page reads without JavaScript. One box per token:
- * its background is the activation on the page's {@link Scale} ({@code --a} is the intensity; class
- * {@code n} marks a negative value, {@code mx} the max-activating token), its title the value (and, in
- * the window, the token). Markup is kept small: a site holds tens of millions of tokens.
+ * its background is the activation on the page's {@link Scale} ({@code --a} is the intensity, left out
+ * below {@link Scale#VISIBLE}; class {@code n} marks a negative value, {@code mx} the max-activating
+ * token), its title the value (and, in the window, the token). Markup is kept small: a site holds tens of millions of tokens.
  */
 final class TokenHtml {
     private TokenHtml() {
@@ -39,13 +39,14 @@ final class TokenHtml {
 
     static void box(StringBuilder sb, String token, float v, boolean max, Scale scale, boolean withText) {
         sb.append("<span");
-        boolean neg = v < 0;
+        double a = scale.intensity(v);
+        boolean coloured = a >= Scale.VISIBLE, neg = coloured && v < 0;
         if (neg || max) sb.append(neg ? (max ? " class=\"n mx\"" : " class=\"n\"") : " class=\"mx\"");
-        int len = sb.length();
-        sb.append(" style=\"--a:");
-        Fmt.alpha(sb, scale.intensity(v));
-        if (sb.charAt(sb.length() - 1) == '0' && sb.charAt(sb.length() - 2) == ':') sb.setLength(len); // --a:0 is the default
-        else sb.append('"');
+        if (coloured) {
+            sb.append(" style=\"--a:");
+            Fmt.alpha(sb, a);
+            sb.append('"');
+        }
         sb.append(" title=\"");
         Fmt.fixed(sb, v, 4);
         if (withText) {
@@ -110,7 +111,10 @@ final class TokenHtml {
             String g = TokenText.glyph(cp);
             if (g != null) sb.append("<span class=\"ws\">").append(g).append("</span>");
             else if (cp == ' ') sb.append("<span class=\"ws\">\u2423</span>"); // ␣: a lone token's space matters
-            else Html.text(sb, new String(Character.toChars(cp)));
+            else if (cp == '&') sb.append("&amp;");
+            else if (cp == '<') sb.append("&lt;");
+            else if (cp == '>') sb.append("&gt;");
+            else sb.appendCodePoint(cp);
             i += Character.charCount(cp);
         }
     }

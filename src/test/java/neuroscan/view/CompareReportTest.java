@@ -64,6 +64,18 @@ class CompareReportTest {
     }
 
     @Test
+    void hostileTokensNeverReachTheTerminalRaw() throws Exception {
+        var page = NeuroscopePage.parse(NeuroscopePageTest.fixture(), "424.html");
+        for (boolean color : new boolean[]{false, true}) {
+            String t = CompareReport.of(SampleReports.hostile(), "runs/x", page).toText(color);
+            String stripped = t.replaceAll("\u001b\\[[0-9;]*m", "");
+            assertFalse(stripped.contains("\u001b"), "stray ESC");
+            assertFalse(stripped.chars().anyMatch(c -> c < 0x20 && c != '\n'), "raw control character");
+            assertFalse(stripped.contains("\u202E"), "raw bidi override");
+        }
+    }
+
+    @Test
     void htmlReportIsEscapedAndSelfContained() throws Exception {
         var hostile = SampleReports.hostile();
         var page = NeuroscopePage.parse(NeuroscopePageTest.fixture(), "424.html");

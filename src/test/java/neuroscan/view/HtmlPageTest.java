@@ -61,7 +61,9 @@ class HtmlPageTest {
         assertTrue(html.contains("<span style=\"--a:.25\" title=\"0.5000\">t150</span>"), "t150 = 0.5");
         assertTrue(html.contains("<span class=\"n\" style=\"--a:.4\" title=\"-0.8000\">t20</span>"), "t20 = -0.8");
         assertTrue(html.contains("<span class=\"n\" style=\"--a:.5\" title=\"-1.0000\">t0</span>"), "t0 = -1");
-        assertTrue(html.contains("<span class=\"n\" title=\"-0.0100\">t99</span>"), "t99 = -0.01: intensity rounds to 0");
+        assertTrue(html.contains("<span title=\"-0.0100\">t99</span>"), "t99 = -0.01: too faint to colour");
+        assertTrue(html.contains("<span class=\"n\" style=\"--a:.46\" title=\"-0.9200\">t8</span>"), "t8 = -0.92");
+        assertTrue(html.contains("<span title=\"0.0900\">t109</span>"), "t109 = 0.09: 4.5% of the scale, plain");
         assertTrue(html.contains("<span style=\"--a:.05\" title=\"0.1000  \u201Ct110\u201D\">t110</span>"), "t110 in the window");
     }
 

@@ -117,6 +117,15 @@ class NeuroscopePageTest {
         return page.substring(0, from) + page.substring(from, to).replace("ColoredTokens,", "Other,") + page.substring(to);
     }
 
+    /** Neuroscope does not escape "</script>" inside its JSON; we read the JSON, not the HTML, so it survives. */
+    @Test
+    void markupInsideTokensIsJustText() throws Exception {
+        String page = fixture().replace("\" RES\"", "\"</script><script>alert(1)</script>\"");
+        var t = NeuroscopePage.parse(page, "424.html").texts().getFirst();
+        assertEquals("</script><script>alert(1)</script>", t.full().tokens().get(87));
+        assertEquals("</script><script>alert(1)</script>", t.window().tokens().get(52));
+    }
+
     @Test
     void onlyTheWindowIsEnough() throws Exception {
         // A page whose examples carry just one render() call: it is taken as the window.
