@@ -1,0 +1,140 @@
+package neuroscan.view;
+
+import neuroscan.NeuroscanException;
+import neuroscan.format.AtomicFiles;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
+
+/**
+ * {@code neuroscan site}: one page per neuron ({@code 0.html} .. {@code <d_mlp-1>.html}) and an
+ * {@code index.html} with a search box and a table of all neurons, like neuroscope.io. Pages are
+ * rendered in parallel and each file is written atomically (temp file + rename), so an interrupted
+ * run leaves only whole pages; the index is written last, after every page it links to.
+ */
+public final class Site {
+    private Site() {
+    }
+
+    /** What the index page says about the whole site. */
+    public record Meta(String model, String dataset, int layer) {
+    }
+
+    /**
+     * @param pages       pages written (index not counted)
+     * @param bytes       bytes written, index included
+     * @param renderNanos time spent rendering HTML, summed over threads
+     * @param wallNanos   wall-clock time of the whole write
+     */
+    public record Result(int pages, long bytes, long renderNanos, long wallNanos) {
+    }
+
+    /** One row of the index table. */
+    record Row(int neuron, float max, String maxToken, String topLogit, int examples) {
+    }
+
+    /**
+     * Writes the site.
+     *
+     * @param reports the report of neuron {@code n}; called once per neuron from several threads at
+     *                once, so it must be thread-safe. Reports without {@code d_mlp} get {@code dMlp}.
+     */
+    public static Result write(Path outDir, int dMlp, IntFunction<NeuronReport> reports, Meta meta) {
+        if (dMlp <= 0) throw new IllegalArgumentException("d_mlp must be positive, got " + dMlp);
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw new NeuroscanException(outDir + ": exists and is not a directory");
+        }
+        long t0 = System.nanoTime();
+        Row[] rows = new Row[dMlp];
+        AtomicLong bytes = new AtomicLong(), renderNanos = new AtomicLong();
+        // A failing neuron must not return while other threads still write: each task records the first
+        // failure, later tasks skip their work, and the stream ends only when every task has.
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        IntStream.range(0, dMlp).parallel().forEach(n -> {
+            if (failure.get() != null) return;
+            try {
+                NeuronReport r = reports.apply(n);
+                if (r.neuron() != n) throw new IllegalStateException("report for neuron " + n + " is " + r.label());
+                if (r.dMlp() == null) r = r.withExtras(dMlp, r.neuroscope());
+                long s = System.nanoTime();
+                byte[] page = HtmlPage.render(r).getBytes(StandardCharsets.UTF_8);
+                renderNanos.addAndGet(System.nanoTime() - s);
+                AtomicFiles.write(outDir.resolve(n + ".html"), out -> out.write(page));
+                bytes.addAndGet(page.length);
+                rows[n] = row(r);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        });
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException e) throw e;
+        if (t instanceof Error e) throw e;
+        byte[] index = index(meta, rows).getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(outDir.resolve("index.html"), out -> out.write(index));
+        bytes.addAndGet(index.length);
+        return new Result(dMlp, bytes.get(), renderNanos.get(), System.nanoTime() - t0);
+    }
+
+    static Row row(NeuronReport r) {
+        var ex = r.examples();
+        var top = ex.isEmpty() ? null : ex.getFirst();
+        String logit = r.logits() == null || r.logits().top().isEmpty() ? null : r.logits().top().getFirst().token();
+        return new Row(r.neuron(), top == null ? Float.NaN : top.max(), top == null || top.tokens().isEmpty() ? null
+                : top.maxToken(), logit, ex.size());
+    }
+
+    /** The index: search box, and a sortable table of every neuron with its top activation and tokens. */
+    static String index(Meta meta, Row[] rows) {
+        var sb = new StringBuilder(4096 + rows.length * 320);
+        HtmlPage.head(sb, meta.model() + " \u00B7 layer " + meta.layer() + " \u00B7 neuroscan", Assets.INDEX_JS);
+        sb.append("<body>\n<header class=\"top\">\n<nav class=\"nav\"><a href=\"0.html\">first neuron</a>")
+                .append("<a id=\"random\" href=\"").append(rows.length > 1 ? HtmlPage.randomNeighbour(0, rows.length) : 0)
+                .append(".html\">random</a><a href=\"").append(rows.length - 1).append(".html\">last neuron</a></nav>\n");
+        sb.append("<h1><span class=\"label\">");
+        Html.text(sb, meta.model());
+        sb.append("</span> <span class=\"sub\">layer ").append(meta.layer()).append("</span></h1>\n<p class=\"meta\"><span>dataset <b>");
+        Html.text(sb, meta.dataset());
+        sb.append("</b></span><span><b>").append(rows.length).append("</b> neurons</span></p>\n</header>\n<main>\n");
+        sb.append("<section class=\"card\">\n<div class=\"search\"><input id=\"q\" type=\"search\" inputmode=\"search\" "
+                + "placeholder=\"neuron number or token\" aria-label=\"find a neuron\" autofocus><span id=\"count\" class=\"hint\">")
+                .append(rows.length).append(" neurons</span></div>\n");
+        sb.append("<table class=\"neurons\" id=\"neurons\"><thead><tr><th data-sort=\"data-n\">neuron</th>"
+                + "<th data-sort=\"data-max\">max activation</th><th data-sort=\"data-tok\">max token (top example)</th>"
+                + "<th data-sort=\"data-logit\">top logit</th><th data-sort=\"data-k\">examples</th></tr></thead>\n<tbody>\n");
+        float best = 0;
+        for (Row r : rows) if (r != null && r.max() > best) best = r.max();
+        for (Row r : rows) {
+            if (r == null) continue;
+            sb.append("<tr data-n=\"").append(r.neuron()).append("\" data-max=\"");
+            if (Float.isNaN(r.max())) sb.append("-1");
+            else Fmt.fixed(sb, r.max(), 4);
+            sb.append("\" data-tok=\"");
+            if (r.maxToken() != null) Html.attr(sb, r.maxToken());
+            sb.append("\" data-logit=\"");
+            if (r.topLogit() != null) Html.attr(sb, r.topLogit());
+            sb.append("\" data-k=\"").append(r.examples()).append("\"><td class=\"num\"><a href=\"").append(r.neuron())
+                    .append(".html\">").append(r.neuron()).append("</a></td><td class=\"num\">");
+            if (Float.isNaN(r.max())) sb.append("\u2013");
+            else {
+                Fmt.fixed(sb, r.max(), 4);
+                sb.append("<span class=\"bar\" style=\"width:");
+                Fmt.fixed(sb, best > 0 ? 80.0 * Math.max(0, r.max()) / best : 0, 1);
+                sb.append("px\"></span>");
+            }
+            sb.append("</td><td>");
+            if (r.maxToken() != null) TokenHtml.chip(sb, r.maxToken());
+            sb.append("</td><td>");
+            if (r.topLogit() != null) TokenHtml.chip(sb, r.topLogit());
+            sb.append("</td><td class=\"num\">").append(r.examples()).append("</td></tr>\n");
+        }
+        sb.append("</tbody></table>\n</section>\n</main>\n<footer><p>Made by neuroscan. Type a neuron number and press "
+                + "Enter to open its page; type a token to filter; click a column to sort.</p></footer>\n");
+        sb.append("<script>").append(Assets.INDEX_JS).append("</script>\n</body>\n</html>\n");
+        return sb.toString();
+    }
+}
