@@ -12,7 +12,9 @@ import java.nio.file.Path;
 
 /** {@code --model} and {@code --tokenizer}, shared by every command that runs the model. */
 final class ModelOptions {
-    @Option(names = "--model", defaultValue = "gelu-1l", paramLabel = "MODEL",
+    static final String DEFAULT_MODEL = "gelu-1l";
+
+    @Option(names = "--model", defaultValue = DEFAULT_MODEL, paramLabel = "MODEL",
             description = "Alias (gelu-1l), Hugging Face repo id (org/name[@rev]) or local directory/file (default: ${DEFAULT-VALUE}).")
     String model;
 

@@ -39,11 +39,16 @@ final class ScanJob {
         Path checkpoint = ModelLoader.findCheckpoint(m.model().dir());
         Path tokenizerJson = m.tokenizerSource().path().resolve(Known.TOKENIZER_FILE);
         var sources = new Manifest.Sources(
-                new Manifest.Artifact(m.modelSource().spec(), m.modelSource().commit(), Sha256.file(checkpoint)),
-                new Manifest.Artifact(m.tokenizerSource().spec(), m.tokenizerSource().commit(),
+                new Manifest.Artifact(id(m.modelSource()), m.modelSource().commit(), Sha256.file(checkpoint)),
+                new Manifest.Artifact(id(m.tokenizerSource()), m.tokenizerSource().commit(),
                         java.nio.file.Files.isRegularFile(tokenizerJson) ? Sha256.file(tokenizerJson) : Sha256.file(m.tokenizerSource().path())),
-                new Manifest.Artifact(datasetSpec, ds.commit(), null));
+                new Manifest.Artifact(id(ds), ds.commit(), null));
         return new Inputs(m, ds, sources);
+    }
+
+    /** The alias or repo id as given; a local path made absolute so `show` finds it from anywhere. */
+    static String id(Known.Resolved r) {
+        return r.local() ? r.path().toAbsolutePath().normalize().toString() : r.spec();
     }
 
     static Result run(Inputs in, Path out, Request req, EngineOptions engineOptions) {

@@ -1,0 +1,66 @@
+package neuroscan.cli;
+
+import neuroscan.NeuroscanException;
+import neuroscan.view.Colors;
+import neuroscan.view.HtmlPage;
+import neuroscan.view.NeuronReport;
+import neuroscan.view.TextView;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code neuroscan show}: one neuron's top examples as a page, in the terminal, or as JSON. */
+@Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Show a neuron's top examples from a run: an HTML page like neuroscope.io, coloured text "
+                + "in the terminal, or JSON for other tools. Activations per token are recomputed for the k documents only.")
+final class ShowCommand implements Callable<Integer> {
+    @Option(names = "--run", required = true, paramLabel = "RUN", description = "Run directory written by `neuroscan scan`.")
+    String run;
+
+    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index, 0..d_mlp-1.")
+    int neuron;
+
+    @Option(names = "--format", paramLabel = "FMT", description = "text, html or json (default: html when --html is given, else text).")
+    String format;
+
+    @Option(names = "--html", paramLabel = "FILE", description = "Write the page here (default with --format html: RUN/pages/<N>.html).")
+    String html;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        String fmt = format != null ? format : html != null ? "html" : "text";
+        if (!fmt.equals("text") && !fmt.equals("html") && !fmt.equals("json")) {
+            throw new NeuroscanException("--format must be text, html or json, not " + fmt);
+        }
+        Path runDir = ModelOptions.path(run);
+        try (RunReports reports = RunReports.open(runDir, modelOptions, engineOptions)) {
+            reports.checkNeuron(neuron);
+            NeuronReport r = reports.report(neuron);
+            var out = spec.commandLine().getOut();
+            switch (fmt) {
+                case "json" -> out.println(r.toJson());
+                case "text" -> out.print(TextView.render(r, Colors.mode(Colors.stdoutIsTerminal(), System.getenv())));
+                default -> {
+                    Path file = html != null ? ModelOptions.path(html) : runDir.resolve("pages").resolve(neuron + ".html");
+                    HtmlPage.write(r, file);
+                    out.println(file.toAbsolutePath());
+                }
+            }
+            out.flush();
+        }
+        return 0;
+    }
+}
