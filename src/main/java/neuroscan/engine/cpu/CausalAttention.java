@@ -22,7 +22,8 @@ import static neuroscan.engine.cpu.VectorMath.VL;
 final class CausalAttention {
     private final int nHeads, dHead;
     private final float scale;
-    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY),
+            ZERO = FloatVector.zero(F);
 
     CausalAttention(int nHeads, int dHead) {
         this.nHeads = nHeads;
@@ -93,12 +94,12 @@ final class CausalAttention {
             VectorMask<Float> valid = F.indexInRange(j, n);
             mv = mv.max(FloatVector.fromArray(F, s, off + j).blend(NEG_INF, valid.not()));
         }
-        float m = mv.reduceLanes(VectorOperators.MAX);
-        FloatVector sum = FloatVector.zero(F);
+        FloatVector max = FloatVector.broadcast(F, mv.reduceLanes(VectorOperators.MAX));
+        FloatVector sum = ZERO;
         int j = 0;
         for (; j < n; j += VL) {
             VectorMask<Float> valid = F.indexInRange(j, n);
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(m)).blend(0f, valid.not());
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(max)).blend(ZERO, valid.not());
             sum = sum.add(e);
             e.intoArray(s, off + j);
         }

@@ -11,7 +11,8 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * out[r] = a[r] @ W + bias (or out[r] += a[r] @ W + bias, which fuses the residual add) for rows
  * [0, rows): the QKV projection (W_Q|W_K|W_V fused into one [d_model, 3 H d_head] matrix) and the
  * attention output projection W_O. Each output row starts as bias (+ residual) and the microkernel adds
- * the product in k order, so a row's result does not depend on which tile it landed in.
+ * the product in k order, so a row's result does not depend on which tile it landed in, and W_in through
+ * here gives bit for bit what {@link MlpInGeluMax} folds.
  *
  * <p>Loop order: panel outer, row tiles inner. One panel of W (k x 64 floats, 128 KiB at k = 512) stays
  * in L2 while all row tiles stream past it; the A rows (at most n_ctx x 2 KiB) come from L2/L3 with a
@@ -34,19 +35,21 @@ final class GemmBias {
         int k = w.k, nPad = w.nPad;
         if (ldo < nPad || lda < k) throw new IllegalArgumentException("row stride too small");
         float[] bias = w.bias;
-        for (int r = 0; r < rows; r++) {
-            int o = r * ldo;
-            for (int j = 0; j < nPad; j += VL) {
-                FloatVector v = FloatVector.fromArray(F, bias, j);
-                if (accumulate) v = v.add(FloatVector.fromArray(F, out, o + j));
-                v.intoArray(out, o + j);
+        if (accumulate) {              // out += bias first; the tiles then accumulate in place
+            for (int r = 0; r < rows; r++) {
+                int o = r * ldo;
+                for (int j = 0; j < nPad; j += VL) {
+                    FloatVector.fromArray(F, bias, j).add(FloatVector.fromArray(F, out, o + j)).intoArray(out, o + j);
+                }
             }
         }
         int full = rows - rows % MR;
         for (int p = 0; p < w.panels(); p++) {
             int bOff = w.panel(p);
             for (int i = 0; i < full; i += MR) {
-                Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, out, i * ldo + p * NR, ldo);
+                int o = i * ldo + p * NR;
+                if (accumulate) Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, out, o, ldo);
+                else Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, bias, p * NR, 0, out, o, ldo);
             }
         }
         if (full < rows) {
@@ -54,8 +57,12 @@ final class GemmBias {
             float[] tail = ws.aTail, c = ws.cTile;
             Microkernel.padRows(a, full * lda, lda, n, k, tail);
             for (int p = 0; p < w.panels(); p++) {
-                for (int i = 0; i < n; i++) System.arraycopy(out, (full + i) * ldo + p * NR, c, i * NR, NR);
-                Microkernel.tile(tail, 0, k, w.data, w.panel(p), NR, k, c, 0, NR);
+                if (accumulate) {
+                    for (int i = 0; i < n; i++) System.arraycopy(out, (full + i) * ldo + p * NR, c, i * NR, NR);
+                    Microkernel.tile(tail, 0, k, w.data, w.panel(p), NR, k, c, 0, NR);
+                } else {
+                    Microkernel.tile(tail, 0, k, w.data, w.panel(p), NR, k, bias, p * NR, 0, c, 0, NR);
+                }
                 for (int i = 0; i < n; i++) System.arraycopy(c, i * NR, out, (full + i) * ldo + p * NR, NR);
             }
         }

@@ -21,15 +21,26 @@ final class Microkernel {
     static final int MR = 6;
     static final int NR = 4 * VL;
 
+    /** C += A B in place. */
     static void tile(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int k,
                      float[] c, int cOff, int ldc) {
-        int c0 = cOff, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
-        FloatVector c00 = ld(c, c0), c01 = ld(c, c0 + VL), c02 = ld(c, c0 + 2 * VL), c03 = ld(c, c0 + 3 * VL);
-        FloatVector c10 = ld(c, c1), c11 = ld(c, c1 + VL), c12 = ld(c, c1 + 2 * VL), c13 = ld(c, c1 + 3 * VL);
-        FloatVector c20 = ld(c, c2), c21 = ld(c, c2 + VL), c22 = ld(c, c2 + 2 * VL), c23 = ld(c, c2 + 3 * VL);
-        FloatVector c30 = ld(c, c3), c31 = ld(c, c3 + VL), c32 = ld(c, c3 + 2 * VL), c33 = ld(c, c3 + 3 * VL);
-        FloatVector c40 = ld(c, c4), c41 = ld(c, c4 + VL), c42 = ld(c, c4 + 2 * VL), c43 = ld(c, c4 + 3 * VL);
-        FloatVector c50 = ld(c, c5), c51 = ld(c, c5 + VL), c52 = ld(c, c5 + 2 * VL), c53 = ld(c, c5 + 3 * VL);
+        tile(a, aOff, lda, b, bOff, ldb, k, c, cOff, ldc, c, cOff, ldc);
+    }
+
+    /**
+     * C = C0 + A B, C0 read from {@code c0} with rows {@code ld0} apart: ld0 = 0 starts every row from
+     * the same bias vector without materialising a bias tile.
+     */
+    static void tile(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int k,
+                     float[] c0, int off0, int ld0, float[] c, int cOff, int ldc) {
+        int i0 = off0, i1 = i0 + ld0, i2 = i1 + ld0, i3 = i2 + ld0, i4 = i3 + ld0, i5 = i4 + ld0;
+        FloatVector c00 = ld(c0, i0), c01 = ld(c0, i0 + VL), c02 = ld(c0, i0 + 2 * VL), c03 = ld(c0, i0 + 3 * VL);
+        FloatVector c10 = ld(c0, i1), c11 = ld(c0, i1 + VL), c12 = ld(c0, i1 + 2 * VL), c13 = ld(c0, i1 + 3 * VL);
+        FloatVector c20 = ld(c0, i2), c21 = ld(c0, i2 + VL), c22 = ld(c0, i2 + 2 * VL), c23 = ld(c0, i2 + 3 * VL);
+        FloatVector c30 = ld(c0, i3), c31 = ld(c0, i3 + VL), c32 = ld(c0, i3 + 2 * VL), c33 = ld(c0, i3 + 3 * VL);
+        FloatVector c40 = ld(c0, i4), c41 = ld(c0, i4 + VL), c42 = ld(c0, i4 + 2 * VL), c43 = ld(c0, i4 + 3 * VL);
+        FloatVector c50 = ld(c0, i5), c51 = ld(c0, i5 + VL), c52 = ld(c0, i5 + 2 * VL), c53 = ld(c0, i5 + 3 * VL);
+        int c1 = cOff + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int kk = 0, bo = bOff; kk < k; kk++, bo += ldb) {
             FloatVector b0 = ld(b, bo), b1 = ld(b, bo + VL), b2 = ld(b, bo + 2 * VL), b3 = ld(b, bo + 3 * VL);
@@ -46,7 +57,7 @@ final class Microkernel {
             x = FloatVector.broadcast(F, a[a5 + kk]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
-        c00.intoArray(c, c0); c01.intoArray(c, c0 + VL); c02.intoArray(c, c0 + 2 * VL); c03.intoArray(c, c0 + 3 * VL);
+        c00.intoArray(c, cOff); c01.intoArray(c, cOff + VL); c02.intoArray(c, cOff + 2 * VL); c03.intoArray(c, cOff + 3 * VL);
         c10.intoArray(c, c1); c11.intoArray(c, c1 + VL); c12.intoArray(c, c1 + 2 * VL); c13.intoArray(c, c1 + 3 * VL);
         c20.intoArray(c, c2); c21.intoArray(c, c2 + VL); c22.intoArray(c, c2 + 2 * VL); c23.intoArray(c, c2 + 3 * VL);
         c30.intoArray(c, c3); c31.intoArray(c, c3 + VL); c32.intoArray(c, c3 + 2 * VL); c33.intoArray(c, c3 + 3 * VL);

@@ -16,13 +16,15 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * at once into its document's running max and argmax per neuron. The [tokens x d_mlp] activations
  * never exist: each 6 x 64 tile goes from the microkernel's registers to a 1.5 KiB buffer, gets the bias
  * and GELU, and is folded; rows are visited in position order, so a strict {@code >} keeps the first
- * position on ties, as {@link neuroscan.engine.ReferenceEngine} does.
+ * position on ties, as {@link neuroscan.engine.ReferenceEngine} does. GELU is only evaluated for vectors
+ * where some lane could beat its running max (see {@code fold}), which is exact and saves most of it.
  *
  * <p>Same loop order as {@link GemmBias} (a 64-neuron panel of W_in stays in L2 while the rows stream
  * past). The tile starts from the bias and accumulates in the same order as GemmBias, so hook_post from
  * the unfused path ({@code CpuEngine.hookPost}) is bitwise equal to what is folded here.
  */
 final class MlpInGeluMax {
+    private static final FloatVector ZERO = FloatVector.zero(F);
     final Panels w;
     private final boolean tanh;
 
@@ -46,33 +48,49 @@ final class MlpInGeluMax {
         for (int p = 0; p < w.panels(); p++) {
             int bOff = w.panel(p);
             for (int i = 0; i < full; i += MR) {
-                fillBias(c, p);
-                Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, c, 0, NR);
-                fold(c, i, MR, p, slot, pos, max, arg, ldm);
+                Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
+                fold(c, i, MR, p, slot, pos, max, arg, ldm, ws.todo);
             }
             if (full < rows) {
-                fillBias(c, p);
-                Microkernel.tile(tail, 0, k, w.data, bOff, NR, k, c, 0, NR);
-                fold(c, full, rows - full, p, slot, pos, max, arg, ldm);
+                Microkernel.tile(tail, 0, k, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
+                fold(c, full, rows - full, p, slot, pos, max, arg, ldm, ws.todo);
             }
         }
     }
 
-    private void fillBias(float[] c, int p) {
-        for (int i = 0; i < MR; i++) System.arraycopy(w.bias, p * NR, c, i * NR, NR);
-    }
-
-    private void fold(float[] c, int r0, int n, int p, int[] slot, int[] pos, float[] max, int[] arg, int ldm) {
+    /**
+     * Folds a tile (rows r0.., panel p) into the running max/argmax in three branch-light passes:
+     * pick the vectors where some lane could beat its running max, apply GELU to just those (independent
+     * of each other, so the core overlaps them), then compare and blend them in row order.
+     *
+     * <p>The pick is exact: GELU(x) <= max(x, 0) also in float (x/2 times a factor in [0, 2]), so where
+     * the running max is >= 0 and x <= it, GELU(x) cannot beat it. Once a document's maxima are
+     * established that holds for whole vectors most of the time (records get rarer along a document).
+     */
+    private void fold(float[] c, int r0, int n, int p, int[] slot, int[] pos, float[] max, int[] arg, int ldm,
+                      int[] todo) {
+        int count = 0;
         for (int i = 0; i < n; i++) {
             int base = slot[r0 + i] * ldm + p * NR;
-            IntVector at = IntVector.broadcast(I, pos[r0 + i]);
             for (int v = 0; v < NR; v += VL) {
-                FloatVector g = VectorMath.gelu(FloatVector.fromArray(F, c, i * NR + v), tanh);
+                FloatVector pre = FloatVector.fromArray(F, c, i * NR + v);
                 FloatVector m = FloatVector.fromArray(F, max, base + v);
-                VectorMask<Float> gt = g.compare(VectorOperators.GT, m);
-                m.blend(g, gt).intoArray(max, base + v);
-                IntVector.fromArray(I, arg, base + v).blend(at, gt.cast(I)).intoArray(arg, base + v);
+                boolean skip = pre.compare(VectorOperators.LE, m).and(m.compare(VectorOperators.GE, ZERO)).allTrue();
+                todo[count] = i * NR + v;
+                count += skip ? 0 : 1;
             }
+        }
+        for (int t = 0; t < count; t++) {
+            int at = todo[t];
+            FloatVector pre = FloatVector.fromArray(F, c, at);
+            (tanh ? VectorMath.geluTanh(pre) : VectorMath.geluExact(pre)).intoArray(c, at);
+        }
+        for (int t = 0; t < count; t++) {
+            int at = todo[t], i = at / NR, base = slot[r0 + i] * ldm + p * NR + at % NR;
+            FloatVector g = FloatVector.fromArray(F, c, at), m = FloatVector.fromArray(F, max, base);
+            VectorMask<Float> gt = g.compare(VectorOperators.GT, m);
+            m.blend(g, gt).intoArray(max, base);
+            IntVector.fromArray(I, arg, base).blend(IntVector.broadcast(I, pos[r0 + i]), gt.cast(I)).intoArray(arg, base);
         }
     }
 
@@ -80,11 +98,13 @@ final class MlpInGeluMax {
     void activate(float[] pre, int off, int len) {
         int j = 0;
         for (; j + VL <= len; j += VL) {
-            VectorMath.gelu(FloatVector.fromArray(F, pre, off + j), tanh).intoArray(pre, off + j);
+            FloatVector x = FloatVector.fromArray(F, pre, off + j);
+            (tanh ? VectorMath.geluTanh(x) : VectorMath.geluExact(x)).intoArray(pre, off + j);
         }
         if (j < len) {
             VectorMask<Float> m = VectorMath.firstLanes(len - j);
-            VectorMath.gelu(FloatVector.fromArray(F, pre, off + j, m), tanh).intoArray(pre, off + j, m);
+            FloatVector x = FloatVector.fromArray(F, pre, off + j, m);
+            (tanh ? VectorMath.geluTanh(x) : VectorMath.geluExact(x)).intoArray(pre, off + j, m);
         }
     }
 }

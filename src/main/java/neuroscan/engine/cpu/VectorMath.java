@@ -34,97 +34,84 @@ final class VectorMath {
     // Keeps n in [-126, 127] so 2^n is a normal float; e^-87.3 ~ 1e-38 is 0 for every use here.
     private static final float EXP_LO = -87.3f, EXP_HI = 88.0f;
 
-    static FloatVector exp(FloatVector x) {
-        x = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = x.fma(LOG2E, ROUND);
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(bc(-C1), x);
-        r = n.fma(bc(-C2), r);
-        FloatVector p = r.fma(E0, E1);
-        p = p.fma(r, bc(E2));
-        p = p.fma(r, bc(E3));
-        p = p.fma(r, bc(E4));
-        p = p.fma(r, bc(E5));
-        FloatVector y = p.fma(r.mul(r), r).add(1f);
-        return y.mul(expBits(t));
+    /** Vector constants, made once: broadcasting at each use would nest the Vector API too deep for C2. */
+    private static FloatVector v(float c) {
+        return FloatVector.broadcast(F, c);
     }
 
-    /** 2^n for the n held in t's low mantissa bits (t = n + 1.5*2^23). */
-    private static FloatVector expBits(FloatVector t) {
-        IntVector n = ((IntVector) t.reinterpretAsInts()).sub(ROUND_BITS);
-        return (FloatVector) n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    private static final FloatVector V_LOG2E = v(LOG2E), V_ROUND = v(ROUND), V_C1 = v(-C1), V_C2 = v(-C2),
+            V_E0 = v(E0), V_E1 = v(E1), V_E2 = v(E2), V_E3 = v(E3), V_E4 = v(E4), V_E5 = v(E5),
+            V_ONE = v(1f), V_TWO = v(2f), V_HALF = v(0.5f), V_ZERO = v(0f), V_EXP_LO = v(EXP_LO), V_EXP_HI = v(EXP_HI);
+    private static final IntVector V_ROUND_BITS = IntVector.broadcast(I, ROUND_BITS - 127);
+
+    static FloatVector exp(FloatVector x) {
+        x = x.max(V_EXP_LO).min(V_EXP_HI);
+        FloatVector t = x.fma(V_LOG2E, V_ROUND);
+        FloatVector n = t.sub(V_ROUND);
+        FloatVector r = n.fma(V_C1, x);
+        r = n.fma(V_C2, r);
+        FloatVector p = r.fma(V_E0, V_E1);
+        p = p.fma(r, V_E2);
+        p = p.fma(r, V_E3);
+        p = p.fma(r, V_E4);
+        p = p.fma(r, V_E5);
+        FloatVector y = p.fma(r.mul(r), r).add(V_ONE);
+        // 2^n from the n sitting in t's low mantissa bits: (n + 127) << 23 as float bits.
+        FloatVector scale = (FloatVector) ((IntVector) t.reinterpretAsInts()).sub(V_ROUND_BITS)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(scale);
     }
 
     // erf: two regions (coefficients derived by bench/tools/fit_erf.py, Lawson's minimax fit).
     // |x| < 1: erf = x P(x^2); P is Cephes' erff polynomial (S. L. Moshier), relative error 1.2e-9.
     // |x| >= 1: erfc = exp(S(|x|) - x^2) with S(t) = log(erfc t) + t^2 fitted on [1, 4] in powers of
     // (t - 2.5), absolute error 1.2e-8 in S, i.e. a relative 1.2e-8 in erfc. erf(x) rounds to 1 in
-    // float beyond 3.92, so |x| is clamped at 4. Overall |error| <= ~1e-7, float rounding included.
-    private static final float P0 = 1.1283791657266664f, P1 = -0.37612625823923995f,
-            P2 = 0.1128358514510436f, P3 = -0.02685381178847296f, P4 = 0.005188327406793758f,
-            P5 = -0.0008010191174924741f, P6 = 7.853853263589672e-05f;
-    private static final float S0 = -1.5568152789824468f, S1 = -0.35268068851004203f,
-            S2 = 0.05610639163678641f, S3 = -0.010858487360657785f, S4 = 0.00216508154346437f,
-            S5 = -0.00042017311301874305f, S6 = 7.745490198413085e-05f, S7 = -1.3301712150484701e-05f,
-            S8 = 1.5998235222136614e-06f;
-
-    /** x P(x^2): erf for |x| < 1. */
-    private static FloatVector erfSmall(FloatVector x) {
-        FloatVector z = x.mul(x);
-        FloatVector p = z.fma(P6, P5);
-        p = p.fma(z, bc(P4));
-        p = p.fma(z, bc(P3));
-        p = p.fma(z, bc(P2));
-        p = p.fma(z, bc(P1));
-        p = p.fma(z, bc(P0));
-        return p.mul(x);
-    }
-
-    /** erfc(t) for t = |x| >= 1 (t clamped at 4, where erfc is below half an ulp of 1). */
-    private static FloatVector erfcLarge(FloatVector t) {
-        t = t.min(4f);
-        FloatVector u = t.sub(2.5f);
-        FloatVector s = u.fma(S8, S7);
-        s = s.fma(u, bc(S6));
-        s = s.fma(u, bc(S5));
-        s = s.fma(u, bc(S4));
-        s = s.fma(u, bc(S3));
-        s = s.fma(u, bc(S2));
-        s = s.fma(u, bc(S1));
-        s = s.fma(u, bc(S0));
-        return exp(t.neg().fma(t, s));
-    }
+    // float beyond 3.92, so |x| is clamped at 4. Overall |error| <= ~1.3e-7, float rounding included.
+    // Both regions are written out in each caller: helper methods would nest the Vector API's own
+    // calls past C2's inlining depth, and a vector that is not inlined is boxed on the heap.
+    private static final FloatVector P0 = v(1.1283791657266664f), P1 = v(-0.37612625823923995f),
+            P2 = v(0.1128358514510436f), P3 = v(-0.02685381178847296f), P4 = v(0.005188327406793758f),
+            P5 = v(-0.0008010191174924741f), P6 = v(7.853853263589672e-05f);
+    private static final FloatVector S0 = v(-1.5568152789824468f), S1 = v(-0.35268068851004203f),
+            S2 = v(0.05610639163678641f), S3 = v(-0.010858487360657785f), S4 = v(0.00216508154346437f),
+            S5 = v(-0.00042017311301874305f), S6 = v(7.745490198413085e-05f), S7 = v(-1.3301712150484701e-05f),
+            S8 = v(1.5998235222136614e-06f);
+    private static final FloatVector V_FOUR = v(4f), V_MID = v(2.5f), V_SQRT1_2 = v(0.70710678118654752f);
 
     static FloatVector erf(FloatVector x) {
-        FloatVector t = x.abs();
-        FloatVector large = erfcLarge(t).neg().add(1f);
-        large = large.blend(large.neg(), x.lt(0f));
-        return erfSmall(x).blend(large, t.compare(VectorOperators.GE, 1f));
+        FloatVector z = x.mul(x);
+        FloatVector p = z.fma(P6, P5).fma(z, P4).fma(z, P3).fma(z, P2).fma(z, P1).fma(z, P0);
+        FloatVector small = p.mul(x);
+        FloatVector t = x.abs().min(V_FOUR), u = t.sub(V_MID);
+        FloatVector s = u.fma(S8, S7).fma(u, S6).fma(u, S5).fma(u, S4).fma(u, S3).fma(u, S2).fma(u, S1).fma(u, S0);
+        FloatVector large = V_ONE.sub(exp(t.neg().fma(t, s)));
+        large = large.blend(large.neg(), x.compare(VectorOperators.LT, V_ZERO));
+        return small.blend(large, x.abs().compare(VectorOperators.GE, V_ONE));
     }
 
-    private static final float SQRT1_2 = 0.70710678118654752f;
-
-    /** GELU with erf: x/2 (1 + erf(x/sqrt 2)); 1 + erf is taken as erfc(|u|) for u <= -1, no cancellation. */
+    /**
+     * GELU with erf: x/2 (1 + erf(x/sqrt 2)), erf written out as in {@link #erf}; 1 + erf is taken as
+     * erfc(|u|) for u <= -1, so there is no cancellation for negative inputs.
+     */
     static FloatVector geluExact(FloatVector x) {
-        FloatVector u = x.mul(SQRT1_2);
-        FloatVector t = u.abs();
-        FloatVector ec = erfcLarge(t);
-        FloatVector large = ec.blend(ec.neg().add(2f), u.compare(VectorOperators.GT, 0f));
-        FloatVector onePlusErf = erfSmall(u).add(1f).blend(large, t.compare(VectorOperators.GE, 1f));
-        return x.mul(0.5f).mul(onePlusErf);
+        FloatVector u = x.mul(V_SQRT1_2);
+        FloatVector z = u.mul(u);
+        FloatVector p = z.fma(P6, P5).fma(z, P4).fma(z, P3).fma(z, P2).fma(z, P1).fma(z, P0);
+        FloatVector small = p.fma(u, V_ONE);
+        FloatVector t = u.abs().min(V_FOUR), m = t.sub(V_MID);
+        FloatVector s = m.fma(S8, S7).fma(m, S6).fma(m, S5).fma(m, S4).fma(m, S3).fma(m, S2).fma(m, S1).fma(m, S0);
+        FloatVector ec = exp(t.neg().fma(t, s));
+        FloatVector large = ec.blend(V_TWO.sub(ec), u.compare(VectorOperators.GT, V_ZERO));
+        FloatVector onePlusErf = small.blend(large, u.abs().compare(VectorOperators.GE, V_ONE));
+        return x.mul(V_HALF).mul(onePlusErf);
     }
 
-    private static final float TANH_K = 0.7978845608028654f; // sqrt(2/pi)
+    private static final FloatVector V_CUBIC = v(0.044715f), V_TANH_K2 = v(-2f * 0.7978845608028654f); // -2 sqrt(2/pi)
 
     /** gelu_new: x/2 (1 + tanh(k (x + 0.044715 x^3))) = x / (1 + e^(-2k(x + 0.044715 x^3))). */
     static FloatVector geluTanh(FloatVector x) {
-        FloatVector inner = x.mul(x).fma(0.044715f, 1f).mul(x).mul(-2f * TANH_K);
-        return x.div(exp(inner).add(1f));
-    }
-
-    /** The activation TransformerLens names act_fn. */
-    static FloatVector gelu(FloatVector x, boolean tanh) {
-        return tanh ? geluTanh(x) : geluExact(x);
+        FloatVector inner = x.mul(x).fma(V_CUBIC, V_ONE).mul(x).mul(V_TANH_K2);
+        return x.div(exp(inner).add(V_ONE));
     }
 
     static boolean isTanh(String actFn) {
@@ -136,7 +123,4 @@ final class VectorMath {
         return F.indexInRange(0, n);
     }
 
-    private static FloatVector bc(float v) {
-        return FloatVector.broadcast(F, v);
-    }
 }

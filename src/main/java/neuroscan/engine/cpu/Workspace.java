@@ -24,6 +24,8 @@ final class Workspace {
     final float[] keyPanels, scores, rowScale;
     /** Microkernel row-tail operand [MR x k] and a C tile [MR x NR]. */
     final float[] aTail, cTile;
+    /** MlpInGeluMax: the tile's vectors that need GELU. */
+    final int[] todo = new int[MR * NR / VectorMath.VL];
     /** Running max / argmax per document slot and neuron: [slots x ldm]. */
     final float[] max;
     final int[] arg;

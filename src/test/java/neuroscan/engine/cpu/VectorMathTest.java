@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import neuroscan.engine.Gelu;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.UnaryOperator;
 
@@ -88,5 +89,17 @@ class VectorMathTest {
         float[] huge = apply(VectorMath::geluTanh, new float[]{-1e4f, 1e4f});
         assertEquals(0f, huge[0], 1e-30f);
         assertEquals(1e4f, huge[1]);
+    }
+
+    /** MlpInGeluMax skips GELU where x <= running max >= 0; that is exact only if GELU(x) <= max(x, 0). */
+    @Test
+    void bothGelusNeverExceedTheirInputOrZero() {
+        float[] x = grid(-30, 30, 1e-4, 0f, 1.4142135f, -1.4142135f, 5.656854f, -5.656854f);
+        for (UnaryOperator<FloatVector> g : List.<UnaryOperator<FloatVector>>of(VectorMath::geluExact, VectorMath::geluTanh)) {
+            float[] y = apply(g, x);
+            for (int i = 0; i < x.length; i++) {
+                assertTrue(y[i] <= Math.max(x[i], 0f), "gelu(" + x[i] + ") = " + y[i]);
+            }
+        }
     }
 }
