@@ -4,14 +4,22 @@ import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
 import neuroscan.engine.ReferenceEngine;
 import neuroscan.engine.cpu.CpuEngine;
+import neuroscan.engine.opencl.CL;
+import neuroscan.engine.opencl.OpenClDevices;
+import neuroscan.engine.opencl.OpenClEngine;
 import neuroscan.model.Weights;
 import picocli.CommandLine.Option;
 
-/** {@code --backend} and {@code --threads}: which engine runs the forward pass. */
+import java.util.Optional;
+
+/** {@code --backend}, {@code --device} and {@code --threads}: which engine runs the forward pass. */
 final class EngineOptions {
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "NAME",
-            description = "auto, cpu or reference (default: ${DEFAULT-VALUE}: the fastest available).")
+            description = "auto, cpu, opencl or reference (default: ${DEFAULT-VALUE}: an OpenCL GPU if there is one, else the CPU engine).")
     String backend;
+
+    @Option(names = "--device", paramLabel = "N", description = "OpenCL device index from `neuroscan devices` (default: the first GPU, else 0).")
+    Integer device;
 
     @Option(names = "--threads", paramLabel = "T", description = "CPU threads (default: every core).")
     Integer threads;
@@ -20,11 +28,24 @@ final class EngineOptions {
         int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (t < 1) throw new NeuroscanException("--threads must be at least 1");
         Engine e = switch (backend) {
-            case "auto", "cpu" -> new CpuEngine(weights, t);
+            case "auto" -> openClGpu().<Engine>map(d -> OpenClEngine.open(weights, d)).orElseGet(() -> new CpuEngine(weights, t));
+            case "cpu" -> new CpuEngine(weights, t);
+            case "opencl" -> {
+                Optional<String> why = CL.unavailable();
+                if (why.isPresent()) throw new NeuroscanException("--backend opencl: " + why.get());
+                yield OpenClEngine.open(weights, device != null ? device : openClGpu().orElse(0));
+            }
             case "reference" -> new ReferenceEngine(weights);
-            default -> throw new NeuroscanException("--backend " + backend + " is not one of auto, cpu, reference");
+            default -> throw new NeuroscanException("--backend " + backend + " is not one of auto, cpu, opencl, reference");
         };
         if (announce) System.err.println("neuroscan: engine " + e.describe());
         return e;
+    }
+
+    /** The device to use for auto: --device if given, else the first OpenCL GPU (PoCL's CPU device is slower than ours). */
+    private Optional<Integer> openClGpu() {
+        if (CL.unavailable().isPresent()) return Optional.empty();
+        if (device != null) return Optional.of(device);
+        return OpenClDevices.list().stream().filter(d -> d.type().contains("GPU")).map(OpenClDevices.Info::index).findFirst();
     }
 }

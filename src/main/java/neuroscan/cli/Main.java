@@ -19,9 +19,34 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--neuron", paramLabel = "N",
+            description = "The flagship: fetch the model and dataset, scan every neuron once (cached), then show neuron N "
+                    + "in the terminal, write its page and compare with neuroscope.io.")
+    Integer neuron;
+
+    @CommandLine.Option(names = "--top-k", defaultValue = "20", paramLabel = "K", description = "With --neuron: examples kept per neuron (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @CommandLine.Option(names = "--cache", paramLabel = "DIR",
+            description = "With --neuron: where finished runs are kept and reused (default: $NEUROSCAN_CACHE, else $XDG_CACHE_HOME/neuroscan or ~/.cache/neuroscan).")
+    String cache;
+
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
+
+    @CommandLine.Mixin
+    DatasetOptions datasetOptions;
+
+    @CommandLine.Mixin
+    EngineOptions engineOptions;
+
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        if (neuron == null) {
+            spec.commandLine().usage(spec.commandLine().getOut());
+            return;
+        }
+        Flagship.run(neuron, topK, cache, modelOptions, datasetOptions, engineOptions, spec.commandLine().getOut());
     }
 
     public static void main(String[] args) {

@@ -55,11 +55,15 @@ final class RunReports implements AutoCloseable {
         if (!Files.isDirectory(run)) throw new NeuroscanException(run + ": no such run directory");
         Manifest m = Manifest.read(run);
         if (!m.complete()) throw new NeuroscanException(run + ": the scan is not finished; run `neuroscan scan --resume --out " + run + "`");
-        TopK store = StoreFile.read(run.resolve(StoreFile.NAME)).topK();
-        TokenCache cache = TokenCache.open(run.resolve(TokenCache.NAME));
         if (modelOptions.model == null || modelOptions.model.equals(ModelOptions.DEFAULT_MODEL)) modelOptions.model = m.model().id();
         if (modelOptions.tokenizer == null) modelOptions.tokenizer = m.tokenizer().id();
-        var inputs = modelOptions.resolve(ModelOptions.known());
+        return open(run, m, modelOptions.resolve(ModelOptions.known()), engineOptions);
+    }
+
+    /** Opens a run with the model and tokenizer already resolved (the flagship just scanned with them). */
+    static RunReports open(Path run, Manifest m, ModelOptions.Resolved inputs, EngineOptions engineOptions) {
+        TopK store = StoreFile.read(run.resolve(StoreFile.NAME)).topK();
+        TokenCache cache = TokenCache.open(run.resolve(TokenCache.NAME));
         String sha = m.model().sha256();
         if (sha != null && !sha.equals(Sha256.file(ModelLoader.findCheckpoint(inputs.model().dir())))) {
             throw new NeuroscanException(inputs.modelSource().spec() + " is not the model " + run + " was scanned with (sha256 differs); pass --model with that model");
