@@ -20,8 +20,8 @@ import java.util.concurrent.Callable;
                 + "top lists, shared max tokens and contexts, and simple pattern statistics. Writes an HTML report "
                 + "and prints a text one.")
 final class CompareCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, paramLabel = "RUN", description = "Run directory written by `neuroscan scan`.")
-    String run;
+    @Mixin
+    RunOptions runOptions;
 
     @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index.")
     int neuron;
@@ -33,20 +33,14 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Where to write the HTML report (default: RUN/pages/compare-N.html).")
     String html;
 
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    EngineOptions engineOptions;
-
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-        Path runDir = ModelOptions.path(run);
+        Path runDir = runOptions.dir();
         String where = neuroscope != null ? neuroscope : NeuroscopePage.url("gelu-1l", 0, neuron);
-        try (RunReports reports = RunReports.open(runDir, modelOptions, engineOptions)) {
+        try (RunReports reports = runOptions.open()) {
             reports.checkNeuron(neuron);
             NeuroscopePage theirs = NeuroscopePage.load(where, Duration.ofSeconds(20));
             NeuronReport ours = reports.report(neuron);

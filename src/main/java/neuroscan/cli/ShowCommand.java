@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
         description = "Show a neuron's top examples from a run: an HTML page like neuroscope.io, coloured text "
                 + "in the terminal, or JSON for other tools. Activations per token are recomputed for the k documents only.")
 final class ShowCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, paramLabel = "RUN", description = "Run directory written by `neuroscan scan`.")
-    String run;
+    @Mixin
+    RunOptions runOptions;
 
     @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index, 0..d_mlp-1.")
     int neuron;
@@ -30,12 +30,6 @@ final class ShowCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Write the page here (default with --format html: RUN/pages/<N>.html).")
     String html;
 
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    EngineOptions engineOptions;
-
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -45,8 +39,8 @@ final class ShowCommand implements Callable<Integer> {
         if (!fmt.equals("text") && !fmt.equals("html") && !fmt.equals("json")) {
             throw new NeuroscanException("--format must be text, html or json, not " + fmt);
         }
-        Path runDir = ModelOptions.path(run);
-        try (RunReports reports = RunReports.open(runDir, modelOptions, engineOptions)) {
+        Path runDir = runOptions.dir();
+        try (RunReports reports = runOptions.open()) {
             reports.checkNeuron(neuron);
             NeuronReport r = reports.report(neuron);
             var out = spec.commandLine().getOut();

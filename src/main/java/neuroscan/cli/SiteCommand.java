@@ -16,26 +16,20 @@ import java.util.concurrent.Callable;
         description = "Write a static site for a run: index.html (with a search box) and one page per neuron, "
                 + "each self-contained and working offline.")
 final class SiteCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, paramLabel = "RUN", description = "Run directory written by `neuroscan scan`.")
-    String run;
+    @Mixin
+    RunOptions runOptions;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the pages.")
     String out;
-
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    EngineOptions engineOptions;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-        try (RunReports reports = RunReports.open(ModelOptions.path(run), modelOptions, engineOptions)) {
+        try (RunReports reports = runOptions.open()) {
             long t0 = System.nanoTime();
-            int threads = engineOptions.threads != null ? engineOptions.threads : Runtime.getRuntime().availableProcessors();
+            int threads = runOptions.engineOptions.threads != null ? runOptions.engineOptions.threads : Runtime.getRuntime().availableProcessors();
             System.err.println("neuroscan: recomputing activations of every top document...");
             List<NeuronReport> all = reports.all(threads);
             long t1 = System.nanoTime();
