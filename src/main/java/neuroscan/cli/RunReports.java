@@ -98,7 +98,9 @@ final class RunReports implements AutoCloseable {
         for (TopK.Example e : topK.examples(neuron)) {
             acts.computeIfAbsent(e.doc(), d -> column(engine.hookPost(scannedTokens(d)), neuron));
         }
-        return build(neuron, (n, doc) -> acts.get(doc));
+        var w = inputs.model().weights();
+        var logits = w.W_U() == null ? null : LogitEffect.compute(w, neuron, inputs.tokenizer()::display, 10, 5);
+        return build(neuron, (n, doc) -> acts.get(doc), logits);
     }
 
     /**
@@ -127,7 +129,10 @@ final class RunReports implements AutoCloseable {
             pool.shutdown();
             opened.forEach(Engine::close);
         }
-        return IntStream.range(0, dMlp).mapToObj(n -> build(n, (nn, d) -> acts.get(key(nn, d)))).toList();
+        // W_U is read once for all neurons, not once per neuron.
+        var logits = weights.W_U() == null ? null : LogitEffect.computeAll(weights, 0, inputs.tokenizer()::display, 10, 5);
+        return IntStream.range(0, dMlp).mapToObj(n -> build(n, (nn, d) -> acts.get(key(nn, d)),
+                logits == null ? null : logits.get(n))).toList();
     }
 
     private static long key(int neuron, int doc) {
@@ -138,7 +143,7 @@ final class RunReports implements AutoCloseable {
         float[] of(int neuron, int doc);
     }
 
-    private NeuronReport build(int neuron, Activations acts) {
+    private NeuronReport build(int neuron, Activations acts, NeuronReport.Logits logits) {
         var tok = inputs.tokenizer();
         List<NeuronReport.Example> examples = new ArrayList<>();
         for (TopK.Example e : topK.examples(neuron)) {
@@ -148,8 +153,6 @@ final class RunReports implements AutoCloseable {
             for (float v : a) min = Math.min(min, v);
             examples.add(new NeuronReport.Example(e.rank(), e.doc(), e.max(), min, e.pos(), List.of(display), a));
         }
-        var w = inputs.model().weights();
-        NeuronReport.Logits logits = w.W_U() == null ? null : LogitEffect.compute(w, neuron, tok::display, 10, 5);
         return new NeuronReport(manifest.model().id(), manifest.dataset().id(), 0, neuron, logits, examples, dMlp,
                 neuroscopeUrl(neuron));
     }
