@@ -29,10 +29,10 @@ final class LibTorch {
         return NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch");
     }
 
-    /** "PyTorch 2.7.1 (DJL), N threads". */
+    /** "LibTorch 2.7.1 via DJL 0.34.0 (N intra-op threads)". */
     static String describe() {
         return "LibTorch " + ai.djl.engine.Engine.getEngine("PyTorch").getVersion() + " via DJL "
-                + ai.djl.engine.Engine.getDjlVersion();
+                + ai.djl.engine.Engine.getDjlVersion() + " (" + ai.djl.pytorch.jni.JniUtils.getNumThreads() + " intra-op threads)";
     }
 
     private static void setIfAbsent(String key, String value) {

@@ -24,7 +24,7 @@ import neuroscan.model.Weights;
 final class TorchForward implements AutoCloseable {
     final ModelConfig cfg;
     private final NDManager m;
-    private final NDArray wE, wPos, ln1w, ln1b, ln2w, ln2b, wQ, wK, wV, bQ, bK, bV, wO, bO, wIn, bIn;
+    private final NDArray wE, wPos, ln1w, ln1b, ln2w, ln2b, wQkv, bQkv, wO, bO, wIn, bIn;
 
     TorchForward(Weights w, NDManager parent) {
         this.cfg = w.cfg();
@@ -40,13 +40,18 @@ final class TorchForward implements AutoCloseable {
         ln1b = nd(b.ln1_b());
         ln2w = nd(b.ln2_w());
         ln2b = nd(b.ln2_b());
-        wQ = nd(b.W_Q()).expandDims(0);                         // [1, H, d_model, d_head]
-        wK = nd(b.W_K()).expandDims(0);
-        wV = nd(b.W_V()).expandDims(0);
-        bQ = nd(b.b_Q()).reshape(1, h, 1, cfg.dHead());          // [1, H, 1, d_head]
-        bK = nd(b.b_K()).reshape(1, h, 1, cfg.dHead());
-        bV = nd(b.b_V()).reshape(1, h, 1, cfg.dHead());
-        wO = nd(b.W_O()).expandDims(0);                          // [1, H, d_head, d_model]
+        // W_Q|W_K|W_V [H, d_model, d_head] -> one [d_model, 3 H d_head] matrix: Q, K and V of all heads in
+        // one GEMM (what einsum makes of TransformerLens's per-head products), column = part, head, d.
+        int dm = cfg.dModel(), dh = cfg.dHead(), hd = h * dh;
+        float[][] parts = {b.W_Q().toArray(), b.W_K().toArray(), b.W_V().toArray()};
+        float[] qkv = new float[dm * 3 * hd];
+        for (int part = 0; part < 3; part++)
+            for (int hh = 0; hh < h; hh++)
+                for (int i = 0; i < dm; i++)
+                    System.arraycopy(parts[part], (hh * dm + i) * dh, qkv, i * 3 * hd + part * hd + hh * dh, dh);
+        wQkv = m.create(qkv, new Shape(dm, 3L * hd));
+        bQkv = nd(b.b_Q()).reshape(hd).concat(nd(b.b_K()).reshape(hd)).concat(nd(b.b_V()).reshape(hd));
+        wO = nd(b.W_O()).reshape(hd, dm);                       // [H d_head, d_model]
         bO = nd(b.b_O());
         wIn = nd(b.W_in());
         bIn = nd(b.b_in());
@@ -69,13 +74,12 @@ final class TorchForward implements AutoCloseable {
         long bsz = tokens.getShape().get(0), len = tokens.getShape().get(1);
         int dm = cfg.dModel(), dh = cfg.dHead();
         NDArray x = wE.get(tokens.flatten()).reshape(bsz, len, dm).add(wPos.get(new NDIndex(":{}", len)));
-        NDArray a = layerNorm(x, ln1w, ln1b).expandDims(1);      // [B, 1, L, d_model]
-        NDArray q = a.matMul(wQ).add(bQ);                        // [B, H, L, d_head]
-        NDArray k = a.matMul(wK).add(bK);
-        NDArray v = a.matMul(wV).add(bV);
+        NDArray qkv = layerNorm(x, ln1w, ln1b).matMul(wQkv).add(bQkv)      // [B, L, 3 H d_head]
+                .reshape(bsz, len, 3, cfg.nHeads(), dh).transpose(2, 0, 3, 1, 4);   // [3, B, H, L, d_head]
+        NDArray q = qkv.get(0), k = qkv.get(1), v = qkv.get(2);
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(dh)).add(causalMask(len));
         NDArray z = scores.softmax(-1).matMul(v);                // [B, H, L, d_head]
-        NDArray attn = z.matMul(wO).sum(new int[]{1}).add(bO);   // [B, L, d_model]
+        NDArray attn = z.transpose(0, 2, 1, 3).reshape(bsz, len, (long) cfg.nHeads() * dh).matMul(wO).add(bO);
         NDArray pre = layerNorm(x.add(attn), ln2w, ln2b).matMul(wIn).add(bIn);
         return gelu(pre);
     }
@@ -88,15 +92,14 @@ final class TorchForward implements AutoCloseable {
         return NDArrays.where(above, m.full(s, Float.NEGATIVE_INFINITY), m.zeros(s));
     }
 
+    /** torch.layer_norm over d_model: (v - mean) / sqrt(var + eps) * w + b, biased variance. */
     private NDArray layerNorm(NDArray v, NDArray w, NDArray b) {
-        NDArray centred = v.sub(v.mean(new int[]{-1}, true));
-        NDArray var = centred.square().mean(new int[]{-1}, true);
-        return centred.div(var.add((float) cfg.eps()).sqrt()).mul(w).add(b);
+        return v.getNDArrayInternal().layerNorm(v, new Shape(cfg.dModel()), w, b, (float) cfg.eps()).singletonOrThrow();
     }
 
-    /** Exact GELU: x/2 (1 + erf(x / sqrt 2)), as TransformerLens's "gelu". */
+    /** torch.nn.functional.gelu with approximate='none': x/2 (1 + erf(x / sqrt 2)), TransformerLens's "gelu". */
     private static NDArray gelu(NDArray x) {
-        return x.mul(0.5f).mul(x.div((float) Math.sqrt(2)).erf().add(1f));
+        return x.getNDArrayInternal().gelu();
     }
 
     @Override
