@@ -24,6 +24,8 @@ final class CausalAttention {
     private final float scale;
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY),
             ZERO = FloatVector.zero(F);
+    /** A zero row: tiles that start from 0 read it with row stride 0. */
+    private static final float[] ZEROS = new float[NR];
 
     CausalAttention(int nHeads, int dHead) {
         this.nHeads = nHeads;
@@ -54,17 +56,15 @@ final class CausalAttention {
                     qOff = 0;
                     lda = dh;
                 }
-                for (int i = 0; i < MR; i++) java.util.Arrays.fill(s, i * lds, i * lds + kPanels * NR, 0f);
                 for (int pj = 0; pj < kPanels; pj++) {
-                    Microkernel.tile(qa, qOff, lda, kp, pj * dh * NR, NR, dh, s, pj * NR, lds);
+                    Microkernel.tile(qa, qOff, lda, kp, pj * dh * NR, NR, dh, ZEROS, 0, 0, s, pj * NR, lds);
                 }
                 for (int i = 0; i < MR; i++) {
                     if (i < nq) inv[i] = softmaxRow(s, i * lds, q0 + i + 1, nk);
                     else java.util.Arrays.fill(s, i * lds, i * lds + nk, 0f);
                 }
                 for (int dc = 0; dc < dh; dc += NR) {
-                    java.util.Arrays.fill(zt, 0f);
-                    Microkernel.tile(s, 0, lds, qkv, s0 * ldq + vCol + dc, ldq, nk, zt, 0, NR);
+                    Microkernel.tile(s, 0, lds, qkv, s0 * ldq + vCol + dc, ldq, nk, ZEROS, 0, 0, zt, 0, NR);
                     int width = Math.min(NR, dh - dc);
                     for (int i = 0; i < nq; i++) {
                         scaleInto(zt, i * NR, inv[i], z, (s0 + q0 + i) * ldz + h * dh + dc, width);
@@ -89,19 +89,40 @@ final class CausalAttention {
      * see); returns 1 / sum so the 1/sum scaling happens once per output, after P V.
      */
     private static float softmaxRow(float[] s, int off, int n, int nk) {
-        FloatVector mv = NEG_INF;
-        for (int j = 0; j < n; j += VL) {
-            VectorMask<Float> valid = F.indexInRange(j, n);
-            mv = mv.max(FloatVector.fromArray(F, s, off + j).blend(NEG_INF, valid.not()));
+        int full = n - n % VL;
+        // Row max with two independent compare+blend chains (FloatVector.max is a long, serial sequence).
+        // Loop-carried vectors start from fresh broadcasts: a phi of a static constant and a computed
+        // vector makes C2 allocate a box per iteration.
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0;
+        int i = 0;
+        for (; i + 2 * VL <= full; i += 2 * VL) {
+            FloatVector a = FloatVector.fromArray(F, s, off + i), b = FloatVector.fromArray(F, s, off + i + VL);
+            m0 = m0.blend(a, a.compare(VectorOperators.GT, m0));
+            m1 = m1.blend(b, b.compare(VectorOperators.GT, m1));
         }
-        FloatVector max = FloatVector.broadcast(F, mv.reduceLanes(VectorOperators.MAX));
-        FloatVector sum = ZERO;
-        int j = 0;
-        for (; j < n; j += VL) {
-            VectorMask<Float> valid = F.indexInRange(j, n);
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(max)).blend(ZERO, valid.not());
+        if (i < full) {
+            FloatVector a = FloatVector.fromArray(F, s, off + i);
+            m0 = m0.blend(a, a.compare(VectorOperators.GT, m0));
+        }
+        VectorMask<Float> tail = VectorMath.firstLanes(n - full);
+        if (full < n) {
+            FloatVector a = FloatVector.fromArray(F, s, off + full).blend(NEG_INF, tail.not());
+            m1 = m1.blend(a, a.compare(VectorOperators.GT, m1));
+        }
+        m0 = m0.blend(m1, m1.compare(VectorOperators.GT, m0));
+        FloatVector max = FloatVector.broadcast(F, m0.reduceLanes(VectorOperators.MAX));
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < full; j += VL) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(max));
             sum = sum.add(e);
             e.intoArray(s, off + j);
+        }
+        int j = full;
+        if (full < n) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + full).sub(max)).blend(ZERO, tail.not());
+            sum = sum.add(e);
+            e.intoArray(s, off + full);
+            j += VL;
         }
         for (; j < nk; j++) s[off + j] = 0f;
         return 1f / sum.reduceLanes(VectorOperators.ADD);

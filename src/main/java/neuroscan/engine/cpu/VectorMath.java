@@ -45,7 +45,10 @@ final class VectorMath {
     private static final IntVector V_ROUND_BITS = IntVector.broadcast(I, ROUND_BITS - 127);
 
     static FloatVector exp(FloatVector x) {
-        x = x.max(V_EXP_LO).min(V_EXP_HI);
+        // Clamps by compare + blend: FloatVector.max/min follow Math.max's NaN and -0.0 rules, which
+        // costs C2 a long instruction sequence on x86.
+        x = x.blend(V_EXP_LO, x.compare(VectorOperators.LT, V_EXP_LO));
+        x = x.blend(V_EXP_HI, x.compare(VectorOperators.GT, V_EXP_HI));
         FloatVector t = x.fma(V_LOG2E, V_ROUND);
         FloatVector n = t.sub(V_ROUND);
         FloatVector r = n.fma(V_C1, x);
@@ -82,7 +85,9 @@ final class VectorMath {
         FloatVector z = x.mul(x);
         FloatVector p = z.fma(P6, P5).fma(z, P4).fma(z, P3).fma(z, P2).fma(z, P1).fma(z, P0);
         FloatVector small = p.mul(x);
-        FloatVector t = x.abs().min(V_FOUR), u = t.sub(V_MID);
+        FloatVector t = x.abs();
+        t = t.blend(V_FOUR, t.compare(VectorOperators.GT, V_FOUR));
+        FloatVector u = t.sub(V_MID);
         FloatVector s = u.fma(S8, S7).fma(u, S6).fma(u, S5).fma(u, S4).fma(u, S3).fma(u, S2).fma(u, S1).fma(u, S0);
         FloatVector large = V_ONE.sub(exp(t.neg().fma(t, s)));
         large = large.blend(large.neg(), x.compare(VectorOperators.LT, V_ZERO));
@@ -98,7 +103,9 @@ final class VectorMath {
         FloatVector z = u.mul(u);
         FloatVector p = z.fma(P6, P5).fma(z, P4).fma(z, P3).fma(z, P2).fma(z, P1).fma(z, P0);
         FloatVector small = p.fma(u, V_ONE);
-        FloatVector t = u.abs().min(V_FOUR), m = t.sub(V_MID);
+        FloatVector t = u.abs();
+        t = t.blend(V_FOUR, t.compare(VectorOperators.GT, V_FOUR));
+        FloatVector m = t.sub(V_MID);
         FloatVector s = m.fma(S8, S7).fma(m, S6).fma(m, S5).fma(m, S4).fma(m, S3).fma(m, S2).fma(m, S1).fma(m, S0);
         FloatVector ec = exp(t.neg().fma(t, s));
         FloatVector large = ec.blend(V_TWO.sub(ec), u.compare(VectorOperators.GT, V_ZERO));
