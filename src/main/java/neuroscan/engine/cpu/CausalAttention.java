@@ -60,7 +60,7 @@ final class CausalAttention {
                     Microkernel.tile(qa, qOff, lda, kp, pj * dh * NR, NR, dh, ZEROS, 0, 0, s, pj * NR, lds);
                 }
                 for (int i = 0; i < MR; i++) {
-                    if (i < nq) inv[i] = softmaxRow(s, i * lds, q0 + i + 1, nk);
+                    if (i < nq) inv[i] = softmaxRow(s, i * lds, q0 + i + 1, nk, ws.lanes);
                     else java.util.Arrays.fill(s, i * lds, i * lds + nk, 0f);
                 }
                 for (int dc = 0; dc < dh; dc += NR) {
@@ -88,7 +88,7 @@ final class CausalAttention {
      * Softmax of scores [0, n) of one row in place, zeroing [n, nk) (keys other queries of the block
      * see); returns 1 / sum so the 1/sum scaling happens once per output, after P V.
      */
-    private static float softmaxRow(float[] s, int off, int n, int nk) {
+    private static float softmaxRow(float[] s, int off, int n, int nk, float[] lanes) {
         int full = n - n % VL;
         // Row max with two independent compare+blend chains (FloatVector.max is a long, serial sequence).
         // Loop-carried vectors start from fresh broadcasts: a phi of a static constant and a computed
@@ -110,22 +110,18 @@ final class CausalAttention {
             m1 = m1.blend(a, a.compare(VectorOperators.GT, m1));
         }
         m0 = m0.blend(m1, m1.compare(VectorOperators.GT, m0));
-        FloatVector max = FloatVector.broadcast(F, m0.reduceLanes(VectorOperators.MAX));
+        VectorMath.exp(s, off, n, m0.reduceLanes(VectorOperators.MAX));
         FloatVector sum = FloatVector.zero(F);
-        for (int j = 0; j < full; j += VL) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(max));
-            sum = sum.add(e);
-            e.intoArray(s, off + j);
-        }
+        for (int j = 0; j < full; j += VL) sum = sum.add(FloatVector.fromArray(F, s, off + j));
         int j = full;
         if (full < n) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + full).sub(max)).blend(ZERO, tail.not());
+            FloatVector e = FloatVector.fromArray(F, s, off + full).blend(ZERO, tail.not());
             sum = sum.add(e);
             e.intoArray(s, off + full);
             j += VL;
         }
         for (; j < nk; j++) s[off + j] = 0f;
-        return 1f / sum.reduceLanes(VectorOperators.ADD);
+        return 1f / VectorMath.sumLanes(sum, lanes);
     }
 
     private static void scaleInto(float[] src, int from, float f, float[] dst, int to, int width) {

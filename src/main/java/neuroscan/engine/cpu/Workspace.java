@@ -24,8 +24,12 @@ final class Workspace {
     final float[] keyPanels, scores, rowScale;
     /** Microkernel row-tail operand [MR x k] and a C tile [MR x NR]. */
     final float[] aTail, cTile;
+    /** One vector, for fixed-order lane sums. */
+    final float[] lanes = new float[VectorMath.VL];
     /** MlpInGeluMax: the tile's vectors that need GELU. */
     final int[] todo = new int[MR * NR / VectorMath.VL];
+    /** VectorMath's GELU scratch, one vector per todo entry. */
+    final float[] geluTmp = new float[MR * NR];
     /** Running max / argmax per document slot and neuron: [slots x ldm]. */
     final float[] max;
     final int[] arg;
