@@ -9,7 +9,7 @@ import static neuroscan.engine.cpu.Microkernel.roundUp;
 /**
  * One thread's scratch, sized once by n_ctx (a bin holds at most n_ctx tokens and
  * {@link CpuEngine#MAX_DOCS_PER_BIN} documents), so the engine's memory does not grow with the number of
- * documents: about 13 MiB per thread for gelu-1l. Row strides are rounded up to the 64-float tile width
+ * documents: about 14 MiB per thread for gelu-1l. Row strides are rounded up to the 64-float tile width
  * so the kernels store whole tiles.
  */
 final class Workspace {
