@@ -34,16 +34,15 @@ final class CausalAttention {
     }
 
     /**
-     * @param qkv rows [s0, s0 + len) hold the document's fused q|k|v, ldq apart; the array must have NR
-     *            floats of slack past the last V column read (see {@link Workspace})
+     * @param qkv rows [s0, s0 + len) hold the document's fused q|k|v, ldq apart
      * @param z   receives rows [s0, s0 + len), columns [0, H d_head), ldz apart
      */
     void apply(float[] qkv, int ldq, int s0, int len, float[] z, int ldz, Workspace ws) {
         int dh = dHead, hd = nHeads * dHead, lds = ws.lds;
-        float[] kp = ws.keyPanels, s = ws.scores, zt = ws.cTile, qt = ws.aTail, inv = ws.rowScale;
+        float[] kp = ws.keyPanels, vp = ws.valuePanels, s = ws.scores, zt = ws.cTile, qt = ws.aTail, inv = ws.rowScale;
         for (int h = 0; h < nHeads; h++) {
-            packKeys(qkv, ldq, s0, len, hd + h * dh, kp);
-            int vCol = 2 * hd + h * dh;
+            packKeys(qkv, ldq, s0, len, hd + h * dh, kp, ws.rowIndex);
+            packValues(qkv, ldq, s0, len, 2 * hd + h * dh, vp, lds);
             for (int q0 = 0; q0 < len; q0 += MR) {
                 int nq = Math.min(MR, len - q0), nk = q0 + nq;
                 int kPanels = (nk + NR - 1) / NR;
@@ -64,7 +63,7 @@ final class CausalAttention {
                     else java.util.Arrays.fill(s, i * lds, i * lds + nk, 0f);
                 }
                 for (int dc = 0; dc < dh; dc += NR) {
-                    Microkernel.tile(s, 0, lds, qkv, s0 * ldq + vCol + dc, ldq, nk, ZEROS, 0, 0, zt, 0, NR);
+                    Microkernel.tile(s, 0, lds, vp, dc * lds, NR, nk, ZEROS, 0, 0, zt, 0, NR);
                     int width = Math.min(NR, dh - dc);
                     for (int i = 0; i < nq; i++) {
                         scaleInto(zt, i * NR, inv[i], z, (s0 + q0 + i) * ldz + h * dh + dc, width);
@@ -74,13 +73,49 @@ final class CausalAttention {
         }
     }
 
-    /** kp[panel][d][j] = k_j[d] / sqrt(d_head), zero for keys past the document's end. */
-    private void packKeys(float[] qkv, int ldq, int s0, int len, int kCol, float[] kp) {
-        int dh = dHead, panels = (len + NR - 1) / NR;
-        java.util.Arrays.fill(kp, 0, panels * dh * NR, 0f);
-        for (int j = 0; j < len; j++) {
-            int src = (s0 + j) * ldq + kCol, dst = (j / NR) * dh * NR + j % NR;
-            for (int d = 0; d < dh; d++) kp[dst + d * NR] = qkv[src + d] * scale;
+    /**
+     * kp[panel][d][j] = k_j[d] / sqrt(d_head), zero for keys past the document's end: a transpose, done
+     * with gathers of 16 keys' d-th components (rows ldq apart) into each destination vector.
+     */
+    private void packKeys(float[] qkv, int ldq, int s0, int len, int kCol, float[] kp, int[] rowIndex) {
+        int dh = dHead;
+        FloatVector sc = FloatVector.broadcast(F, scale);
+        for (int i = 0; i < VL; i++) rowIndex[i] = i * ldq;
+        for (int j0 = 0; j0 < len; j0 += VL) {
+            int src = (s0 + j0) * ldq + kCol, dst = (j0 / NR) * dh * NR + j0 % NR;
+            if (j0 + VL <= len) {
+                for (int d = 0; d < dh; d++) {
+                    FloatVector.fromArray(F, qkv, src + d, rowIndex, 0).mul(sc).intoArray(kp, dst + d * NR);
+                }
+            } else {
+                VectorMask<Float> valid = VectorMath.firstLanes(len - j0);
+                for (int d = 0; d < dh; d++) {
+                    FloatVector.fromArray(F, qkv, src + d, rowIndex, 0, valid).mul(sc).intoArray(kp, dst + d * NR);
+                }
+            }
+        }
+        int end = (len + VL - 1) / VL * VL;       // whole vectors past the last key, up to the panel's end
+        for (int j0 = end; j0 % NR != 0; j0 += VL) {
+            int dst = (j0 / NR) * dh * NR + j0 % NR;
+            for (int d = 0; d < dh; d++) java.util.Arrays.fill(kp, dst + d * NR, dst + d * NR + VL, 0f);
+        }
+    }
+
+    /**
+     * vp[chunk][j][c] = v_j[chunk NR + c]: V in panels of NR columns (one for d_head 64), so P V streams
+     * through contiguous memory instead of rows ldq apart. Columns past d_head are zero.
+     */
+    private void packValues(float[] qkv, int ldq, int s0, int len, int vCol, float[] vp, int lds) {
+        int dh = dHead;
+        for (int dc = 0; dc < dh; dc += NR) {
+            int width = Math.min(NR, dh - dc), full = width - width % VL;
+            for (int j = 0; j < len; j++) {
+                int src = (s0 + j) * ldq + vCol + dc, dst = dc * lds + j * NR;
+                int c = 0;
+                for (; c < full; c += VL) FloatVector.fromArray(F, qkv, src + c).intoArray(vp, dst + c);
+                for (; c < width; c++) vp[dst + c] = qkv[src + c];
+                for (; c < NR; c++) vp[dst + c] = 0f;
+            }
         }
     }
 
