@@ -88,9 +88,12 @@ final class CausalAttention {
                     FloatVector.fromArray(F, qkv, src + d, rowIndex, 0).mul(sc).intoArray(kp, dst + d * NR);
                 }
             } else {
-                VectorMask<Float> valid = VectorMath.firstLanes(len - j0);
+                // The last keys: lanes past the end re-read the last key (a masked gather still
+                // bounds-checks every lane) and are then zeroed.
+                VectorMask<Float> past = VectorMath.firstLanes(len - j0).not();
+                for (int i = len - j0; i < VL; i++) rowIndex[i] = (len - j0 - 1) * ldq;
                 for (int d = 0; d < dh; d++) {
-                    FloatVector.fromArray(F, qkv, src + d, rowIndex, 0, valid).mul(sc).intoArray(kp, dst + d * NR);
+                    FloatVector.fromArray(F, qkv, src + d, rowIndex, 0).mul(sc).blend(0f, past).intoArray(kp, dst + d * NR);
                 }
             }
         }
