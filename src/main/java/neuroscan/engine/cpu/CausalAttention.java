@@ -24,6 +24,8 @@ final class CausalAttention {
     private final float scale;
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY),
             ZERO = FloatVector.zero(F);
+    /** A zero row: tiles that start from 0 read it with row stride 0. */
+    private static final float[] ZEROS = new float[NR];
 
     CausalAttention(int nHeads, int dHead) {
         this.nHeads = nHeads;
@@ -32,16 +34,15 @@ final class CausalAttention {
     }
 
     /**
-     * @param qkv rows [s0, s0 + len) hold the document's fused q|k|v, ldq apart; the array must have NR
-     *            floats of slack past the last V column read (see {@link Workspace})
+     * @param qkv rows [s0, s0 + len) hold the document's fused q|k|v, ldq apart
      * @param z   receives rows [s0, s0 + len), columns [0, H d_head), ldz apart
      */
     void apply(float[] qkv, int ldq, int s0, int len, float[] z, int ldz, Workspace ws) {
         int dh = dHead, hd = nHeads * dHead, lds = ws.lds;
-        float[] kp = ws.keyPanels, s = ws.scores, zt = ws.cTile, qt = ws.aTail, inv = ws.rowScale;
+        float[] kp = ws.keyPanels, vp = ws.valuePanels, s = ws.scores, zt = ws.cTile, qt = ws.aTail, inv = ws.rowScale;
         for (int h = 0; h < nHeads; h++) {
-            packKeys(qkv, ldq, s0, len, hd + h * dh, kp);
-            int vCol = 2 * hd + h * dh;
+            packKeys(qkv, ldq, s0, len, hd + h * dh, kp, ws.rowIndex);
+            packValues(qkv, ldq, s0, len, 2 * hd + h * dh, vp, lds);
             for (int q0 = 0; q0 < len; q0 += MR) {
                 int nq = Math.min(MR, len - q0), nk = q0 + nq;
                 int kPanels = (nk + NR - 1) / NR;
@@ -54,17 +55,15 @@ final class CausalAttention {
                     qOff = 0;
                     lda = dh;
                 }
-                for (int i = 0; i < MR; i++) java.util.Arrays.fill(s, i * lds, i * lds + kPanels * NR, 0f);
                 for (int pj = 0; pj < kPanels; pj++) {
-                    Microkernel.tile(qa, qOff, lda, kp, pj * dh * NR, NR, dh, s, pj * NR, lds);
+                    Microkernel.tile(qa, qOff, lda, kp, pj * dh * NR, NR, dh, ZEROS, 0, 0, s, pj * NR, lds);
                 }
                 for (int i = 0; i < MR; i++) {
-                    if (i < nq) inv[i] = softmaxRow(s, i * lds, q0 + i + 1, nk);
+                    if (i < nq) inv[i] = softmaxRow(s, i * lds, q0 + i + 1, nk, ws.lanes);
                     else java.util.Arrays.fill(s, i * lds, i * lds + nk, 0f);
                 }
                 for (int dc = 0; dc < dh; dc += NR) {
-                    java.util.Arrays.fill(zt, 0f);
-                    Microkernel.tile(s, 0, lds, qkv, s0 * ldq + vCol + dc, ldq, nk, zt, 0, NR);
+                    Microkernel.tile(s, 0, lds, vp, dc * lds, NR, nk, ZEROS, 0, 0, zt, 0, NR);
                     int width = Math.min(NR, dh - dc);
                     for (int i = 0; i < nq; i++) {
                         scaleInto(zt, i * NR, inv[i], z, (s0 + q0 + i) * ldz + h * dh + dc, width);
@@ -74,13 +73,52 @@ final class CausalAttention {
         }
     }
 
-    /** kp[panel][d][j] = k_j[d] / sqrt(d_head), zero for keys past the document's end. */
-    private void packKeys(float[] qkv, int ldq, int s0, int len, int kCol, float[] kp) {
-        int dh = dHead, panels = (len + NR - 1) / NR;
-        java.util.Arrays.fill(kp, 0, panels * dh * NR, 0f);
-        for (int j = 0; j < len; j++) {
-            int src = (s0 + j) * ldq + kCol, dst = (j / NR) * dh * NR + j % NR;
-            for (int d = 0; d < dh; d++) kp[dst + d * NR] = qkv[src + d] * scale;
+    /**
+     * kp[panel][d][j] = k_j[d] / sqrt(d_head), zero for keys past the document's end: a transpose, done
+     * with gathers of 16 keys' d-th components (rows ldq apart) into each destination vector.
+     */
+    private void packKeys(float[] qkv, int ldq, int s0, int len, int kCol, float[] kp, int[] rowIndex) {
+        int dh = dHead;
+        FloatVector sc = FloatVector.broadcast(F, scale);
+        for (int i = 0; i < VL; i++) rowIndex[i] = i * ldq;
+        for (int j0 = 0; j0 < len; j0 += VL) {
+            int src = (s0 + j0) * ldq + kCol, dst = (j0 / NR) * dh * NR + j0 % NR;
+            if (j0 + VL <= len) {
+                for (int d = 0; d < dh; d++) {
+                    FloatVector.fromArray(F, qkv, src + d, rowIndex, 0).mul(sc).intoArray(kp, dst + d * NR);
+                }
+            } else {
+                // The last keys: lanes past the end re-read the last key (a masked gather still
+                // bounds-checks every lane) and are then zeroed.
+                VectorMask<Float> past = VectorMath.firstLanes(len - j0).not();
+                for (int i = len - j0; i < VL; i++) rowIndex[i] = (len - j0 - 1) * ldq;
+                for (int d = 0; d < dh; d++) {
+                    FloatVector.fromArray(F, qkv, src + d, rowIndex, 0).mul(sc).blend(0f, past).intoArray(kp, dst + d * NR);
+                }
+            }
+        }
+        int end = (len + VL - 1) / VL * VL;       // whole vectors past the last key, up to the panel's end
+        for (int j0 = end; j0 % NR != 0; j0 += VL) {
+            int dst = (j0 / NR) * dh * NR + j0 % NR;
+            for (int d = 0; d < dh; d++) java.util.Arrays.fill(kp, dst + d * NR, dst + d * NR + VL, 0f);
+        }
+    }
+
+    /**
+     * vp[chunk][j][c] = v_j[chunk NR + c]: V in panels of NR columns (one for d_head 64), so P V streams
+     * through contiguous memory instead of rows ldq apart. Columns past d_head are zero.
+     */
+    private void packValues(float[] qkv, int ldq, int s0, int len, int vCol, float[] vp, int lds) {
+        int dh = dHead;
+        for (int dc = 0; dc < dh; dc += NR) {
+            int width = Math.min(NR, dh - dc), full = width - width % VL;
+            for (int j = 0; j < len; j++) {
+                int src = (s0 + j) * ldq + vCol + dc, dst = dc * lds + j * NR;
+                int c = 0;
+                for (; c < full; c += VL) FloatVector.fromArray(F, qkv, src + c).intoArray(vp, dst + c);
+                for (; c < width; c++) vp[dst + c] = qkv[src + c];
+                for (; c < NR; c++) vp[dst + c] = 0f;
+            }
         }
     }
 
@@ -88,23 +126,40 @@ final class CausalAttention {
      * Softmax of scores [0, n) of one row in place, zeroing [n, nk) (keys other queries of the block
      * see); returns 1 / sum so the 1/sum scaling happens once per output, after P V.
      */
-    private static float softmaxRow(float[] s, int off, int n, int nk) {
-        FloatVector mv = NEG_INF;
-        for (int j = 0; j < n; j += VL) {
-            VectorMask<Float> valid = F.indexInRange(j, n);
-            mv = mv.max(FloatVector.fromArray(F, s, off + j).blend(NEG_INF, valid.not()));
+    private static float softmaxRow(float[] s, int off, int n, int nk, float[] lanes) {
+        int full = n - n % VL;
+        // Row max with two independent compare+blend chains (FloatVector.max is a long, serial sequence).
+        // Loop-carried vectors start from fresh broadcasts: a phi of a static constant and a computed
+        // vector makes C2 allocate a box per iteration.
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0;
+        int i = 0;
+        for (; i + 2 * VL <= full; i += 2 * VL) {
+            FloatVector a = FloatVector.fromArray(F, s, off + i), b = FloatVector.fromArray(F, s, off + i + VL);
+            m0 = m0.blend(a, a.compare(VectorOperators.GT, m0));
+            m1 = m1.blend(b, b.compare(VectorOperators.GT, m1));
         }
-        FloatVector max = FloatVector.broadcast(F, mv.reduceLanes(VectorOperators.MAX));
-        FloatVector sum = ZERO;
-        int j = 0;
-        for (; j < n; j += VL) {
-            VectorMask<Float> valid = F.indexInRange(j, n);
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, off + j).sub(max)).blend(ZERO, valid.not());
+        if (i < full) {
+            FloatVector a = FloatVector.fromArray(F, s, off + i);
+            m0 = m0.blend(a, a.compare(VectorOperators.GT, m0));
+        }
+        VectorMask<Float> tail = VectorMath.firstLanes(n - full);
+        if (full < n) {
+            FloatVector a = FloatVector.fromArray(F, s, off + full).blend(NEG_INF, tail.not());
+            m1 = m1.blend(a, a.compare(VectorOperators.GT, m1));
+        }
+        m0 = m0.blend(m1, m1.compare(VectorOperators.GT, m0));
+        VectorMath.exp(s, off, n, m0.reduceLanes(VectorOperators.MAX));
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < full; j += VL) sum = sum.add(FloatVector.fromArray(F, s, off + j));
+        int j = full;
+        if (full < n) {
+            FloatVector e = FloatVector.fromArray(F, s, off + full).blend(ZERO, tail.not());
             sum = sum.add(e);
-            e.intoArray(s, off + j);
+            e.intoArray(s, off + full);
+            j += VL;
         }
         for (; j < nk; j++) s[off + j] = 0f;
-        return 1f / sum.reduceLanes(VectorOperators.ADD);
+        return 1f / VectorMath.sumLanes(sum, lanes);
     }
 
     private static void scaleInto(float[] src, int from, float f, float[] dst, int to, int width) {

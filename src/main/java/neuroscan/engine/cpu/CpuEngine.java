@@ -187,11 +187,11 @@ public final class CpuEngine implements Engine {
     /** Rows [0, rows) of the bin up to the MLP input: leaves LN2(resid_mid) in ws.a. */
     private void forward(Workspace ws, int rows, int slots) {
         embed.apply(ws.tokens, ws.pos, rows, ws.x, ws.ldx);
-        ln1.apply(ws.x, ws.ldx, rows, ws.a, ws.ldx);
+        ln1.apply(ws.x, ws.ldx, rows, ws.a, ws.ldx, ws.lanes);
         qkv.apply(ws.a, ws.ldx, rows, ws.qkv, ws.ldq, false, ws);
         for (int s = 0; s < slots; s++) attention.apply(ws.qkv, ws.ldq, ws.segStart[s], ws.segLen[s], ws.z, ws.ldz, ws);
         out.apply(ws.z, ws.ldz, rows, ws.x, ws.ldx, true, ws);
-        ln2.apply(ws.x, ws.ldx, rows, ws.a, ws.ldx);
+        ln2.apply(ws.x, ws.ldx, rows, ws.a, ws.ldx, ws.lanes);
     }
 
     /**
@@ -206,7 +206,7 @@ public final class CpuEngine implements Engine {
         forward(ws, rows, 1);
         float[] pre = new float[rows * ldm];
         mlpUnfused.apply(ws.a, ws.ldx, rows, pre, ldm, false, ws);
-        for (int r = 0; r < rows; r++) mlp.activate(pre, r * ldm, dMlp);
+        for (int r = 0; r < rows; r++) mlp.activate(pre, r * ldm, dMlp, ws);
         if (ldm == dMlp) return pre;
         float[] post = new float[rows * dMlp];
         for (int r = 0; r < rows; r++) System.arraycopy(pre, r * ldm, post, r * dMlp, dMlp);

@@ -1,7 +1,6 @@
 package neuroscan.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import static neuroscan.engine.cpu.VectorMath.F;
 import static neuroscan.engine.cpu.VectorMath.VL;
@@ -26,7 +25,8 @@ final class LayerNorm {
         this.dModel = dModel;
     }
 
-    void apply(float[] x, int ldx, int rows, float[] y, int ldy) {
+    /** @param lanes scratch of one vector */
+    void apply(float[] x, int ldx, int rows, float[] y, int ldy, float[] lanes) {
         int dm = dModel, vecEnd = dm - dm % VL;
         for (int r = 0; r < rows; r++) {
             int xo = r * ldx, yo = r * ldy;
@@ -38,7 +38,7 @@ final class LayerNorm {
             float tail = 0;
             for (int i = 0; i < vecEnd; i += VL) acc = acc.add(FloatVector.fromArray(F, x, xo + i));
             for (int i = vecEnd; i < dm; i++) tail += x[xo + i];
-            float mean = (acc.reduceLanes(VectorOperators.ADD) + tail) / dm;
+            float mean = (VectorMath.sumLanes(acc, lanes) + tail) / dm;
             acc = FloatVector.zero(F);
             tail = 0;
             for (int i = 0; i < vecEnd; i += VL) {
@@ -46,7 +46,7 @@ final class LayerNorm {
                 acc = d.fma(d, acc);
             }
             for (int i = vecEnd; i < dm; i++) tail += (x[xo + i] - mean) * (x[xo + i] - mean);
-            float var = (acc.reduceLanes(VectorOperators.ADD) + tail) / dm;
+            float var = (VectorMath.sumLanes(acc, lanes) + tail) / dm;
             float inv = (float) (1.0 / Math.sqrt(var + eps));
             for (int i = 0; i < vecEnd; i += VL) {
                 FloatVector v = FloatVector.fromArray(F, x, xo + i).sub(mean).mul(inv);

@@ -49,11 +49,11 @@ final class MlpInGeluMax {
             int bOff = w.panel(p);
             for (int i = 0; i < full; i += MR) {
                 Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
-                fold(c, i, MR, p, slot, pos, max, arg, ldm, ws.todo);
+                fold(c, i, MR, p, slot, pos, max, arg, ldm, ws.todo, ws.geluTmp);
             }
             if (full < rows) {
                 Microkernel.tile(tail, 0, k, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
-                fold(c, full, rows - full, p, slot, pos, max, arg, ldm, ws.todo);
+                fold(c, full, rows - full, p, slot, pos, max, arg, ldm, ws.todo, ws.geluTmp);
             }
         }
     }
@@ -68,7 +68,7 @@ final class MlpInGeluMax {
      * established that holds for whole vectors most of the time (records get rarer along a document).
      */
     private void fold(float[] c, int r0, int n, int p, int[] slot, int[] pos, float[] max, int[] arg, int ldm,
-                      int[] todo) {
+                      int[] todo, float[] tmp) {
         int count = 0;
         for (int i = 0; i < n; i++) {
             int base = slot[r0 + i] * ldm + p * NR;
@@ -80,11 +80,8 @@ final class MlpInGeluMax {
                 count += skip ? 0 : 1;
             }
         }
-        for (int t = 0; t < count; t++) {
-            int at = todo[t];
-            FloatVector pre = FloatVector.fromArray(F, c, at);
-            (tanh ? VectorMath.geluTanh(pre) : VectorMath.geluExact(pre)).intoArray(c, at);
-        }
+        if (tanh) VectorMath.geluTanh(c, todo, count, tmp);
+        else VectorMath.geluExact(c, todo, count, tmp);
         for (int t = 0; t < count; t++) {
             int at = todo[t], i = at / NR, base = slot[r0 + i] * ldm + p * NR + at % NR;
             FloatVector g = FloatVector.fromArray(F, c, at), m = FloatVector.fromArray(F, max, base);
@@ -94,17 +91,23 @@ final class MlpInGeluMax {
         }
     }
 
-    /** post = act(pre) in place, for the unfused path; same arithmetic as the fold. */
-    void activate(float[] pre, int off, int len) {
-        int j = 0;
-        for (; j + VL <= len; j += VL) {
-            FloatVector x = FloatVector.fromArray(F, pre, off + j);
-            (tanh ? VectorMath.geluTanh(x) : VectorMath.geluExact(x)).intoArray(pre, off + j);
+    /** post = act(pre) in place on [off, off + len), for the unfused path: the same arithmetic as the fold. */
+    void activate(float[] pre, int off, int len, Workspace ws) {
+        int[] at = ws.todo;
+        int full = off + len - len % VL;
+        for (int j = off; j < full; ) {
+            int count = 0;
+            for (; j < full && count < at.length; j += VL) at[count++] = j;
+            if (tanh) VectorMath.geluTanh(pre, at, count, ws.geluTmp);
+            else VectorMath.geluExact(pre, at, count, ws.geluTmp);
         }
-        if (j < len) {
-            VectorMask<Float> m = VectorMath.firstLanes(len - j);
-            FloatVector x = FloatVector.fromArray(F, pre, off + j, m);
-            (tanh ? VectorMath.geluTanh(x) : VectorMath.geluExact(x)).intoArray(pre, off + j, m);
+        if (full < off + len) {                // the last partial vector, through a scratch vector
+            float[] c = ws.cTile;
+            System.arraycopy(pre, full, c, 0, off + len - full);
+            at[0] = 0;
+            if (tanh) VectorMath.geluTanh(c, at, 1, ws.geluTmp);
+            else VectorMath.geluExact(c, at, 1, ws.geluTmp);
+            System.arraycopy(c, 0, pre, full, off + len - full);
         }
     }
 }

@@ -9,7 +9,7 @@ import static neuroscan.engine.cpu.Microkernel.roundUp;
 /**
  * One thread's scratch, sized once by n_ctx (a bin holds at most n_ctx tokens and
  * {@link CpuEngine#MAX_DOCS_PER_BIN} documents), so the engine's memory does not grow with the number of
- * documents: about 13 MiB per thread for gelu-1l. Row strides are rounded up to the 64-float tile width
+ * documents: about 14 MiB per thread for gelu-1l. Row strides are rounded up to the 64-float tile width
  * so the kernels store whole tiles.
  */
 final class Workspace {
@@ -20,12 +20,18 @@ final class Workspace {
     final int[] segStart, segLen;
     /** Residual stream, LayerNorm output, fused q|k|v, attention heads output: [rows x ld]. */
     final float[] x, a, qkv, z;
-    /** Attention: keys packed per head, a block's scores [MR x lds], 1/sum per query. */
-    final float[] keyPanels, scores, rowScale;
+    /** Attention: keys and values packed per head, a block's scores [MR x lds], 1/sum per query. */
+    final float[] keyPanels, valuePanels, scores, rowScale;
     /** Microkernel row-tail operand [MR x k] and a C tile [MR x NR]. */
     final float[] aTail, cTile;
+    /** Gather offsets (row strides) for the key transpose. */
+    final int[] rowIndex = new int[VectorMath.VL];
+    /** One vector, for fixed-order lane sums. */
+    final float[] lanes = new float[VectorMath.VL];
     /** MlpInGeluMax: the tile's vectors that need GELU. */
     final int[] todo = new int[MR * NR / VectorMath.VL];
+    /** VectorMath's GELU scratch, one vector per todo entry. */
+    final float[] geluTmp = new float[MR * NR];
     /** Running max / argmax per document slot and neuron: [slots x ldm]. */
     final float[] max;
     final int[] arg;
@@ -44,10 +50,10 @@ final class Workspace {
         segLen = new int[maxDocs];
         x = new float[rowsCap * ldx];
         a = new float[rowsCap * ldx];
-        // NR of slack: attention reads V in whole 64-float chunks, past d_head for the last head.
-        qkv = new float[rowsCap * ldq + NR];
+        qkv = new float[rowsCap * ldq];
         z = new float[rowsCap * ldz];
         keyPanels = new float[lds * c.dHead()];
+        valuePanels = new float[lds * roundUp(c.dHead(), NR)];
         scores = new float[MR * lds];
         rowScale = new float[MR];
         aTail = new float[MR * Math.max(Math.max(c.dModel(), hd), c.dHead())];

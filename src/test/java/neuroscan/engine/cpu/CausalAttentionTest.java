@@ -5,7 +5,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.SplittableRandom;
 
-import static neuroscan.engine.cpu.Microkernel.NR;
 import static neuroscan.engine.cpu.TestData.assertClose;
 import static neuroscan.engine.cpu.TestData.random;
 
@@ -22,9 +21,8 @@ class CausalAttentionTest {
         Workspace ws = TestData.workspace(hd, nHeads, dHead, 8, ctx, 1);
         var r = new SplittableRandom(hd * 13L + dHead);
         int ldq = ws.ldq, ldz = ws.ldz;
-        // The workspace's own qkv buffer is sized for n_ctx rows; this test packs more rows, so it makes
-        // one with the same slack.
-        float[] qkv = random(r, rows * ldq + NR, 1), z = new float[rows * ldz];
+        // The workspace's own qkv buffer is sized for n_ctx rows; this test packs more rows in its own.
+        float[] qkv = random(r, rows * ldq, 1), z = new float[rows * ldz];
         for (int i = 0; i < rows; i++) {
             for (int c = 0; c < hd; c++) qkv[i * ldq + c] *= (float) qScale;   // large scores: max-subtraction
         }

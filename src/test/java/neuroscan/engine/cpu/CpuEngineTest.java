@@ -85,7 +85,7 @@ class CpuEngineTest {
     @CsvSource(nullValues = "none", value = {
             // d_model not a multiple of 16, n_heads 3, d_head 5 (H d_head != d_model), odd d_mlp
             "19,3,5,37,23,gelu,LN", "19,3,5,37,23,gelu_new,LN", "19,3,5,37,23,gelu,LNPre",
-            "19,3,5,37,23,gelu_new,none",
+            "19,3,5,37,23,gelu_new,none", "19,3,5,37,23,gelu,none", "19,3,5,37,23,gelu_new,LNPre",
             // n_ctx past one 64-key panel, d_head past one vector, d_mlp past two panels
             "40,2,20,130,70,gelu,LN", "40,2,20,130,70,gelu_new,LNPre"})
     void smallOddModelsMatchTheReference(int dm, int heads, int dh, int mlp, int ctx, String act, String norm) {

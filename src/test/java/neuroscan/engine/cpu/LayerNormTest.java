@@ -18,7 +18,7 @@ class LayerNormTest {
         float[] w = affine ? random(r, dm, 2) : null, b = affine ? random(r, dm, 1) : null;
         float[] x = random(r, rows * ld, 3), y = new float[rows * ld];
         for (int i = 0; i < dm; i++) x[i] += 100;  // a large mean: the centred two-pass variance must cope
-        new LayerNorm(norm, w, b, 1e-5, dm).apply(x, ld, rows, y, ld);
+        new LayerNorm(norm, w, b, 1e-5, dm).apply(x, ld, rows, y, ld, new float[VectorMath.VL]);
         for (int i = 0; i < rows; i++) {
             double mean = 0, var = 0;
             for (int d = 0; d < dm; d++) mean += x[i * ld + d];

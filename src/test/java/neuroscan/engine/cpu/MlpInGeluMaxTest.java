@@ -100,8 +100,9 @@ class MlpInGeluMaxTest {
         mlp.apply(a, k, rows, slot, pos, max, arg, ldm, TestData.workspace(k, 1, k, n, 8, 1));
         int tied = 0;
         float[] pre = new float[rows * ldm];
-        new GemmBias(mlp.w).apply(a, k, rows, pre, ldm, false, TestData.workspace(k, 1, k, n, 8, 1));
-        for (int i = 0; i < rows; i++) mlp.activate(pre, i * ldm, n);
+        Workspace ws = TestData.workspace(k, 1, k, n, 8, 1);
+        new GemmBias(mlp.w).apply(a, k, rows, pre, ldm, false, ws);
+        for (int i = 0; i < rows; i++) mlp.activate(pre, i * ldm, n, ws);
         for (int j = 0; j < n; j++) {
             float best = Float.NEGATIVE_INFINITY;
             int at = -1;

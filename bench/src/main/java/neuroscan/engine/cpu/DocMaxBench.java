@@ -1,9 +1,11 @@
 package neuroscan.engine.cpu;
 
 import neuroscan.model.ModelConfig;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -71,12 +73,24 @@ public class DocMaxBench {
         return docs;
     }
 
+    /** Tokens and documents done, reported as tokens/s and docs/s. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Work {
+        public long tokens, docs;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            tokens = docs = 0;
+        }
+    }
+
     @Benchmark
-    public float docMax(Flops f) {
+    public float docMax(Flops f, Work w) {
         engine.docMax(docs, max, argmax);
         f.flop += flopPerCall;
-        f.tokens += tokensPerCall;
-        f.docs += DOCS;
+        w.tokens += tokensPerCall;
+        w.docs += DOCS;
         return max[0];
     }
 

@@ -7,17 +7,17 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Work counters JMH reports as rates next to the score (summed over threads): {@code flop} is FLOP/s
- * (divide by 1e9 for GFLOP/s), {@code tokens} tokens/s, {@code docs} documents/s.
+ * A work counter JMH reports as a rate next to the score (summed over threads): {@code flop} is FLOP/s;
+ * divide by 1e9 for GFLOP/s.
  */
 @State(Scope.Thread)
 @AuxCounters(AuxCounters.Type.OPERATIONS)
 public class Flops {
-    public long flop, tokens, docs;
+    public long flop;
 
     @Setup(Level.Iteration)
     public void reset() {
-        flop = tokens = docs = 0;
+        flop = 0;
     }
 
     /** FLOPs of a [rows x k] @ [k x n] product (one FMA = 2). */

@@ -34,7 +34,8 @@ public class OpsBench {
     static final int ROWS = 1020, DOC = 512, DOCS_PER_BIN = 4;
 
     private Workspace ws;
-    private GemmBias qkv;
+    private GemmBias qkv, out, mlpUnfused;
+    private float[] pre;
     private MlpInGeluMax mlp;
     private LayerNorm ln;
     private CausalAttention attention;
@@ -48,7 +49,12 @@ public class OpsBench {
         ws = new Workspace(c, CpuEngine.MAX_DOCS_PER_BIN);
         float[] wQkv = random(r, D_MODEL * 3 * D_MODEL), wIn = random(r, D_MODEL * D_MLP);
         qkv = new GemmBias(new Panels(D_MODEL, 3 * D_MODEL, (i, j) -> wQkv[i * 3 * D_MODEL + j], random(r, 3 * D_MODEL)));
-        mlp = new MlpInGeluMax(new Panels(D_MODEL, D_MLP, (i, j) -> wIn[i * D_MLP + j], random(r, D_MLP)), "gelu");
+        Panels inPanels = new Panels(D_MODEL, D_MLP, (i, j) -> wIn[i * D_MLP + j], random(r, D_MLP));
+        mlp = new MlpInGeluMax(inPanels, "gelu");
+        mlpUnfused = new GemmBias(inPanels);
+        pre = new float[ROWS * ws.ldm];
+        float[] wO = random(r, D_MODEL * D_MODEL);
+        out = new GemmBias(new Panels(D_MODEL, D_MODEL, (i, j) -> wO[i * D_MODEL + j], random(r, D_MODEL)));
         ln = new LayerNorm("LN", random(r, D_MODEL), random(r, D_MODEL), 1e-5, D_MODEL);
         attention = new CausalAttention(HEADS, D_HEAD);
         a = random(r, ROWS * ws.ldx);
@@ -78,6 +84,22 @@ public class OpsBench {
         return ws.qkv[0];
     }
 
+    /** The attention output projection, x += [1020 x 512] @ W_O [512 x 512] + b_O. */
+    @Benchmark
+    public float gemmBiasOut(Flops f) {
+        out.apply(a, ws.ldx, ROWS, ws.x, ws.ldx, true, ws);
+        f.flop += Flops.gemm(ROWS, D_MODEL, D_MODEL);
+        return ws.x[0];
+    }
+
+    /** The same product as {@link #mlpInGeluMax} without the fused epilogue, for the ratio. */
+    @Benchmark
+    public float gemmBiasMlpIn(Flops f) {
+        mlpUnfused.apply(a, ws.ldx, ROWS, pre, ws.ldm, false, ws);
+        f.flop += Flops.gemm(ROWS, D_MODEL, D_MLP);
+        return pre[0];
+    }
+
     /** [1020 x 512] @ W_in [512 x 2048] + b_in, GELU, max/argmax over 4 documents' rows. */
     @Benchmark
     public float mlpInGeluMax(Flops f) {
@@ -98,7 +120,7 @@ public class OpsBench {
     /** LayerNorm of 1020 rows of 512; memory-bound, counted as 8 FLOP per element. */
     @Benchmark
     public float layerNorm(Flops f) {
-        ln.apply(a, ws.ldx, ROWS, ws.x, ws.ldx);
+        ln.apply(a, ws.ldx, ROWS, ws.x, ws.ldx, ws.lanes);
         f.flop += 8L * ROWS * D_MODEL;
         return ws.x[0];
     }
