@@ -154,6 +154,7 @@ class KernelsTest {
         try (var topMax = dev.filled((long) k * dMlp, Float.NEGATIVE_INFINITY); var topDoc = dev.filledInts((long) k * dMlp, -1);
              var topPos = dev.filledInts((long) k * dMlp, -1)) {
             int first = 0;
+            var twin = new neuroscan.store.TopK(k, dMlp);
             for (int nDocs : batchSizes) {
                 float[] max = new float[nDocs * dMlp];
                 int[] arg = new int[nDocs * dMlp];
@@ -164,6 +165,12 @@ class KernelsTest {
                         arg[d * dMlp + n] = rnd.nextInt(10) == 0 ? -1 : rnd.nextInt(1000);   // -1: no positions
                         if (arg[d * dMlp + n] >= 0) offered.get(n).add(new Twins.Entry(max[d * dMlp + n], first + d, arg[d * dMlp + n]));
                     }
+                // the Java twin, store.TopK.merge: a document without positions offers NaN, which never enters
+                float[] twinMax = max.clone();
+                for (int i = 0; i < twinMax.length; i++) if (arg[i] < 0) twinMax[i] = Float.NaN;
+                int[] ids = new int[nDocs];
+                for (int d = 0; d < nDocs; d++) ids[d] = first + d;
+                twin.merge(nDocs, ids, twinMax, arg);
                 try (var mb = dev.floats(max); var ab = dev.ints(arg);
                      var op = ks.new TopkMerge(mb, ab, dMlp, k, topMax, topDoc, topPos)) {
                     op.run(dev.queue, nDocs, first, List.of()).close();
@@ -174,9 +181,17 @@ class KernelsTest {
             float[] eMax = new float[k * dMlp];
             int[] eDoc = new int[k * dMlp], ePos = new int[k * dMlp];
             Twins.topK(offered, k, eMax, eDoc, ePos);
-            assertArrayEquals(eMax, dev.read(topMax, k * dMlp));
-            assertArrayEquals(eDoc, dev.readInts(topDoc, k * dMlp));
-            assertArrayEquals(ePos, dev.readInts(topPos, k * dMlp));
+            float[] gotMax = dev.read(topMax, k * dMlp);
+            int[] gotDoc = dev.readInts(topDoc, k * dMlp), gotPos = dev.readInts(topPos, k * dMlp);
+            assertArrayEquals(eMax, gotMax);
+            assertArrayEquals(eDoc, gotDoc);
+            assertArrayEquals(ePos, gotPos);
+            for (int r = 0; r < k; r++)
+                for (int n = 0; n < dMlp; n++) {
+                    assertEquals(twin.max(r, n), gotMax[r * dMlp + n], "TopK twin max, rank " + r + " neuron " + n);
+                    assertEquals(twin.doc(r, n), gotDoc[r * dMlp + n], "TopK twin doc, rank " + r + " neuron " + n);
+                    assertEquals(twin.pos(r, n), gotPos[r * dMlp + n], "TopK twin pos, rank " + r + " neuron " + n);
+                }
         }
     }
 
