@@ -34,7 +34,7 @@ final class Flagship {
         int dMlp = inputs.model().model().cfg().dMlp();
         if (neuron < 0 || neuron >= dMlp) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (dMlp - 1));
         Path dir = runDir(cacheRoot(cache), inputs, topK);
-        var req = new ScanJob.Request(data.dataset, data.column, topK, DocRange.ALL, false, true, false, 2048);
+        var req = new ScanJob.Request(data.dataset, data.column, topK, DocRange.ALL, false, true, false, 2048, null);
         ScanJob.run(inputs, dir, req, engineOptions);
 
         try (RunReports reports = RunReports.open(dir, Manifest.read(dir), inputs.model(), engineOptions)) {

@@ -44,6 +44,10 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "2048", paramLabel = "DOCS", description = "Documents between checkpoints (default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
 
+    @Option(names = "--tokens-from", paramLabel = "RUN",
+            description = "Reuse the token cache of a finished run of the same tokenizer and dataset instead of tokenizing (e.g. to re-scan with another --top-k).")
+    String tokensFrom;
+
     @Option(names = "--quiet", description = "No progress bar or status lines.")
     boolean quiet;
 
@@ -52,7 +56,7 @@ final class ScanCommand implements Callable<Integer> {
         DocRange range = (docRange == null ? DocRange.ALL : DocRange.parse(docRange)).limit(maxDocs);
         var inputs = ScanJob.resolve(ModelOptions.known(), modelOptions, datasetOptions.dataset);
         var req = new ScanJob.Request(datasetOptions.dataset, datasetOptions.column, topK, range, includePadding,
-                resume, quiet, checkpointEvery);
+                resume, quiet, checkpointEvery, tokensFrom == null ? null : ModelOptions.path(tokensFrom));
         ScanJob.run(inputs, ModelOptions.path(out), req, engineOptions);
         return 0;
     }

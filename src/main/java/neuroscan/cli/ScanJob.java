@@ -22,8 +22,9 @@ import java.util.List;
  * Shared by {@code scan} and the flagship {@code --neuron N}.
  */
 final class ScanJob {
+    /** @param tokensFrom a finished run whose token cache to reuse instead of tokenizing (null: tokenize) */
     record Request(String dataset, String column, int topK, DocRange range, boolean includePadding,
-                   boolean resume, boolean quiet, int checkpointEvery) {
+                   boolean resume, boolean quiet, int checkpointEvery, Path tokensFrom) {
     }
 
     record Result(Path dir, Manifest manifest, ModelOptions.Resolved inputs) {
@@ -70,8 +71,9 @@ final class ScanJob {
                     ? Math.max(0, Math.min(req.range().end(), docs.count().getAsLong()) - req.range().start()) : -1;
             try (var listener = new ProgressListener(req.quiet(), total)) {
                 var tokenizer = m.tokenizer();
-                Manifest manifest = new neuroscan.scan.Scanner(engine, o, listener)
-                        .scan(sources, docs, text -> tokenizer.toTokens(text, nCtx));
+                var scanner = new neuroscan.scan.Scanner(engine, o, listener);
+                Manifest manifest = req.tokensFrom() != null ? scanner.scan(sources, req.tokensFrom())
+                        : scanner.scan(sources, docs, text -> tokenizer.toTokens(text, nCtx));
                 return new Result(out, manifest, m);
             }
         } catch (NeuroscanException e) {
