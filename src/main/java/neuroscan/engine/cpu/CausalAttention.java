@@ -13,11 +13,13 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * Causal multi-head attention of one document, z[i][h] = softmax_j<=i(q_i k_j / sqrt(d_head)) v[h], from
  * the fused QKV rows (q at column h d_head, k at H d_head + h d_head, v at 2 H d_head + h d_head).
  *
- * <p>Per head, K is packed once (pre-scaled by 1/sqrt(d_head)) into microkernel panels; then per block
- * of MR = 6 queries: the scores against keys [0, last query] only (the causal half) go into a 6 x L
- * row buffer, an exact two-pass softmax runs on each row, and the same microkernel multiplies the
- * probabilities with V read in place. Nothing larger than 6 x L scores ever exists, and both products
- * run on the register tile that does the projections.
+ * <p>Per head, K (pre-scaled by 1/sqrt(d_head)) and V are packed once into microkernel panels; then per
+ * block of MR = 6 queries: the scores against keys [0, last query] only (the causal half, in 64-key
+ * panels) go into a 6 x L row buffer, an exact two-pass softmax (max, then exp and sum) runs on each
+ * row, and the same microkernel multiplies the probabilities with V. Nothing larger than 6 x L scores
+ * ever exists, and both products run on the register tile that does the projections. A row buffer
+ * rather than an online softmax: on a CPU the 4 KiB row stays in L1, and the exact max needs no
+ * rescaling of partial sums (the OpenCL twin may prefer the online form).
  */
 final class CausalAttention {
     private final int nHeads, dHead;

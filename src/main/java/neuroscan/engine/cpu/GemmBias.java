@@ -2,6 +2,7 @@ package neuroscan.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
 
+import static neuroscan.engine.cpu.Microkernel.MC;
 import static neuroscan.engine.cpu.Microkernel.MR;
 import static neuroscan.engine.cpu.Microkernel.NR;
 import static neuroscan.engine.cpu.VectorMath.F;
@@ -14,9 +15,9 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * the product in k order, so a row's result does not depend on which tile it landed in, and W_in through
  * here gives bit for bit what {@link MlpInGeluMax} folds.
  *
- * <p>Loop order: panel outer, row tiles inner. One panel of W (k x 64 floats, 128 KiB at k = 512) stays
- * in L2 while all row tiles stream past it; the A rows (at most n_ctx x 2 KiB) come from L2/L3 with a
- * sequential pattern the prefetcher follows. Measured at ~95% of the FMA peak per core.
+ * <p>Loop order: blocks of MC = 192 rows (384 KiB of A at k = 512, kept in L2), then 64-column panels of
+ * W (128 KiB each, read from L3 once per row block and kept in L2 while the block's 32 row tiles pass),
+ * then row tiles. Measured at ~90-95% of the FMA peak per core.
  */
 final class GemmBias {
     final Panels w;
@@ -44,12 +45,14 @@ final class GemmBias {
             }
         }
         int full = rows - rows % MR;
-        for (int p = 0; p < w.panels(); p++) {
-            int bOff = w.panel(p);
-            for (int i = 0; i < full; i += MR) {
-                int o = i * ldo + p * NR;
-                if (accumulate) Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, out, o, ldo);
-                else Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, bias, p * NR, 0, out, o, ldo);
+        for (int r0 = 0; r0 < full; r0 += MC) {
+            for (int p = 0; p < w.panels(); p++) {
+                int bOff = w.panel(p);
+                for (int i = r0; i < Math.min(r0 + MC, full); i += MR) {
+                    int o = i * ldo + p * NR;
+                    if (accumulate) Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, out, o, ldo);
+                    else Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, bias, p * NR, 0, out, o, ldo);
+                }
             }
         }
         if (full < rows) {

@@ -5,6 +5,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
+import static neuroscan.engine.cpu.Microkernel.MC;
 import static neuroscan.engine.cpu.Microkernel.MR;
 import static neuroscan.engine.cpu.Microkernel.NR;
 import static neuroscan.engine.cpu.VectorMath.F;
@@ -19,8 +20,8 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * position on ties, as {@link neuroscan.engine.ReferenceEngine} does. GELU is only evaluated for vectors
  * where some lane could beat its running max (see {@code fold}), which is exact and saves most of it.
  *
- * <p>Same loop order as {@link GemmBias} (a 64-neuron panel of W_in stays in L2 while the rows stream
- * past). The tile starts from the bias and accumulates in the same order as GemmBias, so hook_post from
+ * <p>Same loop order as {@link GemmBias} (192-row blocks, then 64-neuron panels of W_in, then row
+ * tiles); rows of a document are still folded in position order. The tile starts from the bias and accumulates in the same order as GemmBias, so hook_post from
  * the unfused path ({@code CpuEngine.hookPost}) is bitwise equal to what is folded here.
  */
 final class MlpInGeluMax {
@@ -45,14 +46,18 @@ final class MlpInGeluMax {
         int full = rows - rows % MR;
         float[] c = ws.cTile, tail = ws.aTail;
         if (full < rows) Microkernel.padRows(a, full * lda, lda, rows - full, k, tail);
-        for (int p = 0; p < w.panels(); p++) {
-            int bOff = w.panel(p);
-            for (int i = 0; i < full; i += MR) {
-                Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
-                fold(c, i, MR, p, slot, pos, max, arg, ldm, ws.todo, ws.geluTmp);
+        for (int r0 = 0; r0 < full; r0 += MC) {
+            for (int p = 0; p < w.panels(); p++) {
+                int bOff = w.panel(p);
+                for (int i = r0; i < Math.min(r0 + MC, full); i += MR) {
+                    Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
+                    fold(c, i, MR, p, slot, pos, max, arg, ldm, ws.todo, ws.geluTmp);
+                }
             }
-            if (full < rows) {
-                Microkernel.tile(tail, 0, k, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
+        }
+        if (full < rows) {                              // last: the fold must see rows in order
+            for (int p = 0; p < w.panels(); p++) {
+                Microkernel.tile(tail, 0, k, w.data, w.panel(p), NR, k, w.bias, p * NR, 0, c, 0, NR);
                 fold(c, full, rows - full, p, slot, pos, max, arg, ldm, ws.todo, ws.geluTmp);
             }
         }

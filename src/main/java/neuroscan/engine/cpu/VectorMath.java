@@ -56,8 +56,7 @@ final class VectorMath {
             FloatVector p = r.fma(e0, e1).fma(r, e2).fma(r, e3).fma(r, e4).fma(r, e5);
             FloatVector y = p.fma(r.mul(r), r).add(one);
             // 2^n: (n + 127) << 23 as float bits, n being t's bits minus ROUND's.
-            FloatVector scale = (FloatVector) ((IntVector) t.reinterpretAsInts()).sub(bias)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector scale = t.reinterpretAsInts().sub(bias).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             y.mul(scale).intoArray(v, i);
         }
     }

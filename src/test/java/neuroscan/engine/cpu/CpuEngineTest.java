@@ -115,6 +115,19 @@ class CpuEngineTest {
         }
     }
 
+    /** 150 documents of 1-3 tokens: bins fill up by document count (64), not by tokens. */
+    @Test
+    void manyShortDocumentsMatchTheReference() {
+        ModelConfig c = config(1, 16, 2, 8, 40, 200, 30, "gelu", "LN");
+        Weights w = RandomWeights.create(c, 5);
+        var r = new SplittableRandom(8);
+        List<int[]> docs = new ArrayList<>();
+        for (int d = 0; d < 150; d++) docs.add(r.ints(1 + r.nextInt(3), 0, c.dVocab()).toArray());
+        try (var engine = new CpuEngine(w, 2)) {
+            assertMatchesReference(w, engine, docs);
+        }
+    }
+
     @Test
     void laterLayersDoNotChangeLayerZero() {
         ModelConfig c = config(2, 24, 4, 6, 50, 30, 20, "gelu", "LN");

@@ -10,10 +10,13 @@ import static neuroscan.engine.cpu.TestData.random;
 
 class GemmBiasTest {
 
-    /** Row counts around the 6-row tile, k not a multiple of anything, n around the 64-wide panels. */
+    /**
+     * Row counts around the 6-row tile and past the 192-row block, k not a multiple of anything, n
+     * around the 64-wide panels.
+     */
     @ParameterizedTest
     @CsvSource({"1,1,1,false", "5,7,13,false", "6,64,64,true", "7,33,65,false", "13,19,130,true",
-            "25,100,200,false", "48,512,192,true"})
+            "25,100,200,false", "48,512,192,true", "200,37,70,true", "401,20,64,false"})
     void matchesAPlainLoop(int rows, int k, int n, boolean accumulate) {
         var r = new SplittableRandom(rows * 31L + k * 7L + n);
         float[] w = random(r, k * n, 1), bias = random(r, n, 1);

@@ -37,7 +37,7 @@ class MlpInGeluMaxTest {
 
     @ParameterizedTest
     @CsvSource({"1,5,1,gelu", "5,19,63,gelu", "6,19,64,gelu_new", "7,33,65,gelu", "37,19,130,gelu_new",
-            "100,64,256,gelu"})
+            "100,64,256,gelu", "200,19,70,gelu", "401,16,64,gelu_new"})
     void foldsMaxAndFirstArgmaxPerDocument(int rows, int k, int n, String act) {
         var r = new SplittableRandom(rows * 7L + n);
         float[] w = random(r, k * n, 0.5), bias = random(r, n, 0.5);

@@ -23,13 +23,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The whole scan step, {@link CpuEngine#docMax}, on a random gelu-1l-shaped model (d_vocab 48262) over
- * 96 synthetic documents with C4-like lengths (log-normal, mean ~450 tokens, ~6% cut at n_ctx 1024),
+ * 96 synthetic documents with C4-like lengths (log-normal, mean 449 tokens, 11 of them cut at n_ctx 1024),
  * on all cores. {@code flop} counts the forward pass up to hook_post (projections + causal attention):
  * compare it with {@link FmaPeakBench#allCores}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 3)
+@Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 3, time = 4)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx3g"})
 @State(Scope.Benchmark)
