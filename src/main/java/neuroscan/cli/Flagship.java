@@ -61,7 +61,7 @@ final class Flagship {
             out.println("compared with " + url + ": " + file.toAbsolutePath());
         } catch (NeuroscanException e) {
             out.println("neuroscope: " + url + " (not compared: " + e.getMessage() + ")");
-            out.println("  with a saved copy: neuroscan compare --run " + dir + " --neuron " + neuron + " --neuroscope 424.html");
+            out.println("  with a saved copy: neuroscan compare --run " + dir + " --neuron " + neuron + " --neuroscope SAVED_PAGE.html");
         }
     }
 
