@@ -45,9 +45,7 @@ final class Kernels implements AutoCloseable {
 
     Kernels(CL.Context ctx, CL.Device dev, int dHead) {
         this.dHead = dHead;
-        String options = "-D D_HEAD=" + dHead + " -D GEMM_TM=" + GEMM_TM + " -D GEMM_TN=" + GEMM_TN
-                + " -D GEMM_TK=" + GEMM_TK + " -D GEMM_WM=" + GEMM_WM + " -D GEMM_WN=" + GEMM_WN
-                + " -D LN_WG=" + LN_WG + " -D ATT_BQ=" + ATT_BQ + " -D ATT_BK=" + ATT_BK;
+        String options = options(dHead);
         try {
             for (var f : FILES.entrySet()) {
                 String file = f.getKey() + ".cl";
@@ -58,6 +56,18 @@ final class Kernels implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** The -D build options: the geometry the host launches with, so kernel and host cannot disagree. */
+    static String options(int dHead) {
+        return "-D D_HEAD=" + dHead + " -D GEMM_TM=" + GEMM_TM + " -D GEMM_TN=" + GEMM_TN
+                + " -D GEMM_TK=" + GEMM_TK + " -D GEMM_WM=" + GEMM_WM + " -D GEMM_WN=" + GEMM_WN
+                + " -D LN_WG=" + LN_WG + " -D ATT_BQ=" + ATT_BQ + " -D ATT_BK=" + ATT_BK;
+    }
+
+    /** Each kernel file (without .cl) and the headers prepended to it. */
+    static Map<String, List<String>> files() {
+        return java.util.Collections.unmodifiableMap(FILES);
     }
 
     /** The program text: the headers, then the kernel file, each under a #line naming it for the build log. */
