@@ -21,7 +21,7 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * rather than an online softmax: on a CPU the 4 KiB row stays in L1, and the exact max needs no
  * rescaling of partial sums (the OpenCL twin may prefer the online form).
  */
-final class CausalAttention {
+public final class CausalAttention {
     private final int nHeads, dHead;
     private final float scale;
     private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY),
@@ -33,6 +33,23 @@ final class CausalAttention {
         this.nHeads = nHeads;
         this.dHead = dHead;
         this.scale = (float) (1.0 / Math.sqrt(dHead));
+    }
+
+    /**
+     * The Java twin of kernels/causal_attention.cl, through {@link #apply} once per document: qkv [T, 3 H
+     * d_head] row-major (q | k | v, head h at h d_head within each part), document d in rows
+     * [offsets[d], offsets[d + 1]); returns z [T, H d_head].
+     */
+    public static float[] twin(float[] qkv, int[] offsets, int nHeads, int dHead) {
+        int nDocs = offsets.length - 1, hd = nHeads * dHead, longest = 1;
+        for (int d = 0; d < nDocs; d++) longest = Math.max(longest, offsets[d + 1] - offsets[d]);
+        CausalAttention op = new CausalAttention(nHeads, dHead);
+        Workspace ws = Workspace.forOp(longest, hd, nHeads, dHead, 1);
+        float[] z = new float[offsets[nDocs] * hd];
+        for (int d = 0; d < nDocs; d++) {
+            if (offsets[d + 1] > offsets[d]) op.apply(qkv, 3 * hd, offsets[d], offsets[d + 1] - offsets[d], z, hd, ws);
+        }
+        return z;
     }
 
     /**

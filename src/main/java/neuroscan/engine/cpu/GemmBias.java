@@ -19,11 +19,27 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * W (128 KiB each, read from L3 once per row block and kept in L2 while the block's 32 row tiles pass),
  * then row tiles. Measured at ~90-95% of the FMA peak per core.
  */
-final class GemmBias {
+public final class GemmBias {
     final Panels w;
 
     GemmBias(Panels w) {
         this.w = w;
+    }
+
+    /**
+     * The Java twin of kernels/gemm_bias.cl without activation (act = ACT_NONE), through {@link #apply}:
+     * C [M, N] = A [M, K] @ B [K, N] + bias, plus R [M, N] when R != null (the residual form,
+     * {@code accumulate}). All row-major; B is packed into {@link Panels} as the engine does.
+     */
+    public static float[] twin(float[] A, int M, int K, float[] B, int N, float[] bias, float[] R) {
+        GemmBias op = new GemmBias(new Panels(K, N, (r, c) -> B[r * N + c], bias));
+        int ldo = op.w.nPad;
+        float[] out = new float[M * ldo];
+        if (R != null) for (int r = 0; r < M; r++) System.arraycopy(R, r * N, out, r * ldo, N);
+        op.apply(A, K, M, out, ldo, R != null, Workspace.forOp(M, K, 1, 1, N));
+        float[] C = new float[M * N];
+        for (int r = 0; r < M; r++) System.arraycopy(out, r * ldo, C, r * N, N);
+        return C;
     }
 
     /**

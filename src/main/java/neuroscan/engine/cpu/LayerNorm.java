@@ -10,7 +10,7 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  * normalization copies x. Two passes over the row (mean, then centred variance) as TransformerLens
  * does, with 16 partial sums per vector; a row is 2 KiB, so it stays in L1 across the three passes.
  */
-final class LayerNorm {
+public final class LayerNorm {
     private final float[] w, b;
     private final boolean identity;
     private final float eps;
@@ -23,6 +23,17 @@ final class LayerNorm {
         this.b = b;
         this.eps = (float) eps;
         this.dModel = dModel;
+    }
+
+    /**
+     * The Java twin of kernels/layer_norm.cl, through {@link #apply}: y [rows, d_model] = LN(x) per row;
+     * {@code w == null} (and b) is LNPre, as the kernel's has_affine = 0.
+     */
+    public static float[] twin(float[] x, int rows, int dModel, float[] w, float[] b, double eps) {
+        LayerNorm op = new LayerNorm(w == null ? "LNPre" : "LN", w, b, eps, dModel);
+        float[] y = new float[rows * dModel];
+        op.apply(x, dModel, rows, y, dModel, new float[VL]);
+        return y;
     }
 
     /** @param lanes scratch of one vector */

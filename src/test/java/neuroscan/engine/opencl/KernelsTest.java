@@ -13,8 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Each kernel against its Java twin ({@link Twins}) on random inputs, with sizes that do not divide
- * the tiles (GEMM 64 x 64 x 16, attention blocks of 32, LayerNorm work-groups of 64) and documents
+ * Each kernel against two references on random inputs: the CPU engine's op of the same name (its Java
+ * twin, e.g. {@link neuroscan.engine.cpu.GemmBias#twin}, the code {@code CpuEngine} runs) and the
+ * independent scalar loops in double of {@link Twins}; sizes with sizes that do not divide
+ * do not divide the tiles (GEMM 64 x 64 x 16, attention blocks of 32, LayerNorm work-groups of 64) and documents
  * that straddle tile and block boundaries.
  */
 class KernelsTest {
@@ -35,7 +37,9 @@ class KernelsTest {
              var op = ks.new Embed(tok, off, dModel, we, wp, x)) {
             op.run(dev.queue, offsets.length - 1, T, List.of()).close();
             // one float addition either way: bit-identical
-            assertArrayEquals(Twins.embed(tokens, offsets, W_E, W_pos, dModel), dev.read(x, T * dModel));
+            float[] got = dev.read(x, T * dModel);
+            assertArrayEquals(Twins.embed(tokens, offsets, W_E, W_pos, dModel), got);
+            assertArrayEquals(neuroscan.engine.cpu.Embed.twin(tokens, offsets, W_E, W_pos, dModel), got, "Embed twin");
         }
     }
 
@@ -51,7 +55,9 @@ class KernelsTest {
              var y = dev.filled((long) rows * dModel, Float.NaN);
              var op = ks.new LayerNorm(xb, wb, bb, y, dModel, 1e-5f)) {
             op.run(dev.queue, rows, List.of()).close();
-            assertClose(Twins.layerNorm(x, w, b, rows, dModel, 1e-5), dev.read(y, rows * dModel), 2e-4, "layer_norm");
+            float[] got = dev.read(y, rows * dModel);
+            assertClose(Twins.layerNorm(x, w, b, rows, dModel, 1e-5), got, 2e-4, "layer_norm");
+            assertClose(neuroscan.engine.cpu.LayerNorm.twin(x, rows, dModel, w, b, 1e-5), got, 2e-4, "LayerNorm twin");
         }
     }
 
@@ -68,7 +74,10 @@ class KernelsTest {
              var c = residual ? dev.floats(R) : dev.filled((long) M * N, Float.NaN);
              var op = ks.new GemmBias(a, b, bi, residual ? c : null, c, N, K, act)) {   // residual: in place
             op.run(dev.queue, M, List.of()).close();
-            assertClose(expected, dev.read(c, M * N), 1e-5 * Math.sqrt(K) * 10, "gemm_bias");
+            float[] got = dev.read(c, M * N);
+            double tol = 1e-5 * Math.sqrt(K) * 10;
+            assertClose(expected, got, tol, "gemm_bias");
+            assertClose(cpuGemmBias(A, B, bias, R, M, N, K, act), got, tol, "GemmBias twin");
         }
     }
 
@@ -83,7 +92,9 @@ class KernelsTest {
         try (var q = dev.floats(qkv); var off = dev.ints(offsets); var z = dev.filled((long) T * hd, Float.NaN);
              var op = ks.new CausalAttention(q, off, nHeads, z)) {
             op.run(dev.queue, offsets.length - 1, T, List.of()).close();
-            assertClose(Twins.causalAttention(qkv, offsets, nHeads, dHead), dev.read(z, T * hd), 2e-5, "causal_attention");
+            float[] got = dev.read(z, T * hd);
+            assertClose(Twins.causalAttention(qkv, offsets, nHeads, dHead), got, 2e-5, "causal_attention");
+            assertClose(neuroscan.engine.cpu.CausalAttention.twin(qkv, offsets, nHeads, dHead), got, 2e-5, "CausalAttention twin");
         }
     }
 
@@ -100,16 +111,41 @@ class KernelsTest {
         float[] post = Twins.gemmBias(A, W, b, null, T, N, K, act);
         Result r = runMlpMax(dev, A, W, b, offsets, N, K, act);
         assertClose(max, r.max, 1e-4, "mlp_in_gelu_max max");
-        for (int d = 0; d < nDocs; d++)
+        assertArgmaxNearTie(arg, post, offsets, N, r.arg, "scalar twin");
+        // the CPU op: its own activations (the unfused path it is bitwise equal to) judge near-ties
+        var cpu = neuroscan.engine.cpu.MlpInGeluMax.twin(A, K, W, N, b, offsets, actFn(act));
+        float[] cpuPost = neuroscan.engine.cpu.MlpInGeluMax.postTwin(A, T, K, W, N, b, actFn(act));
+        assertClose(cpu.max(), r.max, 1e-4, "MlpInGeluMax twin max");
+        assertArgmaxNearTie(cpu.argmax(), cpuPost, offsets, N, r.arg, "MlpInGeluMax twin");
+    }
+
+    /**
+     * The kernel's argmax equals the expected one, or both positions' activations (as the reference
+     * computes them) are within 1e-5: a near-tie, where rounding may pick either.
+     */
+    private static void assertArgmaxNearTie(int[] expected, float[] post, int[] offsets, int N, int[] got, String what) {
+        for (int d = 0; d + 1 < offsets.length; d++)
             for (int n = 0; n < N; n++) {
                 int i = d * N + n;
-                if (r.arg[i] == arg[i]) continue;
-                // a different position is only fine for a near-tie of the true activations
-                float got = post[(offsets[d] + r.arg[i]) * N + n];
-                if (Math.abs(got - max[i]) > 1e-5) {
-                    fail("doc " + d + " neuron " + n + ": argmax " + r.arg[i] + " (" + got + "), expected " + arg[i] + " (" + max[i] + ")");
+                if (got[i] == expected[i]) continue;
+                float atGot = post[(offsets[d] + got[i]) * N + n], atExpected = post[(offsets[d] + expected[i]) * N + n];
+                if (Math.abs(atGot - atExpected) > 1e-5) {
+                    fail(what + ": doc " + d + " neuron " + n + ": argmax " + got[i] + " (" + atGot + "), expected "
+                            + expected[i] + " (" + atExpected + ")");
                 }
             }
+    }
+
+    /** The CPU engine's gemm: GemmBias.twin without activation, MlpInGeluMax.postTwin (+ R) with one. */
+    private static float[] cpuGemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
+        if (act == Kernels.ACT_NONE) return neuroscan.engine.cpu.GemmBias.twin(A, M, K, B, N, bias, R);
+        float[] c = neuroscan.engine.cpu.MlpInGeluMax.postTwin(A, M, K, B, N, bias, actFn(act));
+        if (R != null) for (int i = 0; i < c.length; i++) c[i] += R[i];
+        return c;
+    }
+
+    private static String actFn(int act) {
+        return act == Kernels.ACT_GELU_NEW ? "gelu_new" : "gelu";
     }
 
     @Test
@@ -129,14 +165,17 @@ class KernelsTest {
         java.util.Arrays.fill(b, 0.5f);
         Result r = runMlpMax(dev, A, W, b, offsets, N, K, Kernels.ACT_GELU);
         float[] post = Twins.gemmBias(A, W, b, null, 280, N, K, Kernels.ACT_GELU);
+        var cpu = neuroscan.engine.cpu.MlpInGeluMax.twin(A, K, W, N, b, offsets, "gelu");
         int checked = 0;
         for (int n = 0; n < N; n++) {
             assertEquals(0, r.arg[n], "doc 0 neuron " + n);
+            assertEquals(0, cpu.argmax()[n], "MlpInGeluMax twin, doc 0 neuron " + n);
             float copyValue = post[155 * N + n];
             boolean copiesWin = true;
             for (int t = 150; t < 280; t++) if (post[t * N + n] > copyValue + 1e-3f) copiesWin = false;
             if (copiesWin) {
                 assertEquals(5, r.arg[N + n], "doc 1 neuron " + n);
+                assertEquals(5, cpu.argmax()[N + n], "MlpInGeluMax twin, doc 1 neuron " + n);
                 checked++;
             }
         }

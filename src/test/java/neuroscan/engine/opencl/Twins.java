@@ -7,11 +7,10 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The Java twin of every kernel, by the kernel's name, as plain scalar loops in double: what each
- * kernel must compute, written independently of it. The CPU engine's twins
- * (neuroscan.engine.cpu.{Embed, LayerNorm, GemmBias, CausalAttention, MlpInGeluMax}) and the store's
- * neuroscan.store.TopK are on other branches; once merged, each method here becomes one call to its
- * twin (the tests call only these methods, one line each).
+ * Every kernel, by the kernel's name, as plain scalar loops in double: what each kernel must compute,
+ * written independently of both it and its Java twin (the CPU engine's ops
+ * neuroscan.engine.cpu.{Embed, LayerNorm, GemmBias, CausalAttention, MlpInGeluMax}.twin and the store's
+ * neuroscan.store.TopK), which KernelsTest checks the kernels against as well.
  */
 final class Twins {
     private Twins() {
