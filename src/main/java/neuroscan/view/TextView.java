@@ -133,6 +133,22 @@ public final class TextView {
 
     /** A token in running text: glyphs for specials (dim when coloured), a real line break after ↵. */
     private static void token(StringBuilder sb, String s, boolean color) {
+        int breaks = glyphs(sb, s, color);
+        if (breaks > 0) {
+            if (color) sb.append(Colors.RESET); // no background bleeding into the margin
+            for (int k = 0; k < breaks; k++) sb.append("\n  ");
+        }
+    }
+
+    /** A token on its own, in quotes, specials as glyphs. */
+    private static void quoted(StringBuilder sb, String s, boolean color) {
+        sb.append('"');
+        glyphs(sb, s, color);
+        sb.append('"');
+    }
+
+    /** Appends s with specials as glyphs (dim when coloured); returns how many newlines it held. */
+    private static int glyphs(StringBuilder sb, String s, boolean color) {
         int breaks = 0;
         for (int i = 0; i < s.length(); ) {
             int cp = s.codePointAt(i);
@@ -146,27 +162,7 @@ public final class TextView {
             }
             i += Character.charCount(cp);
         }
-        if (breaks > 0) {
-            if (color) sb.append(Colors.RESET); // no background bleeding into the margin
-            for (int k = 0; k < breaks; k++) sb.append("\n  ");
-        }
-    }
-
-    /** A token on its own, in quotes, specials as glyphs. */
-    private static void quoted(StringBuilder sb, String s, boolean color) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); ) {
-            int cp = s.codePointAt(i);
-            String g = TokenText.glyph(cp);
-            if (g == null) sb.appendCodePoint(cp);
-            else {
-                if (color) sb.append(Colors.DIM);
-                sb.append(g);
-                if (color) sb.append("\u001b[22m");
-            }
-            i += Character.charCount(cp);
-        }
-        sb.append('"');
+        return breaks;
     }
 
     /** Model and dataset names: specials as glyphs, never raw. */
