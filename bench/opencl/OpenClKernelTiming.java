@@ -1,6 +1,6 @@
 import neuroscan.engine.opencl.OpenClDevices;
 import neuroscan.engine.opencl.OpenClEngine;
-import neuroscan.engine.opencl.OpenClEngine.KernelTime;
+import neuroscan.engine.gpu.KernelTime;
 import neuroscan.model.ModelConfig;
 import neuroscan.model.Tensor;
 import neuroscan.model.Weights;

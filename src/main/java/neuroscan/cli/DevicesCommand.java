@@ -1,5 +1,7 @@
 package neuroscan.cli;
 
+import neuroscan.engine.cuda.CU;
+import neuroscan.engine.cuda.CudaDevices;
 import neuroscan.engine.opencl.CL;
 import neuroscan.engine.opencl.OpenClDevices;
 import picocli.CommandLine.Command;
@@ -11,17 +13,30 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-/** {@code neuroscan devices}: the OpenCL platforms and devices, numbered as {@code --device N} takes them. */
+/** {@code neuroscan devices}: the CUDA GPUs, then the OpenCL platforms and devices, numbered as {@code --device N} takes them. */
 @Command(name = "devices", mixinStandardHelpOptions = true,
-        description = "List the OpenCL platforms and devices; --device N picks one for --backend opencl.")
+        description = "List the CUDA GPUs and the OpenCL platforms and devices; --device N picks one for --backend cuda or opencl.")
 public final class DevicesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        print(spec.commandLine().getOut(), CL.unavailable(), OpenClDevices.platforms());
+        PrintWriter out = spec.commandLine().getOut();
+        printCuda(out, CU.unavailable());
+        print(out, CL.unavailable(), OpenClDevices.platforms());
         return 0;
+    }
+
+    /** The CUDA GPUs (--backend cuda --device N), or why there are none. */
+    static void printCuda(PrintWriter out, Optional<String> problem) {
+        if (problem.isPresent()) {
+            out.println("No CUDA GPU: " + problem.get() + ".");
+        } else {
+            out.println("CUDA: " + CudaDevices.driverVersion());
+            for (CudaDevices.Info d : CudaDevices.list()) out.println("  " + d.describe());
+        }
+        out.flush();
     }
 
     /** No OpenCL is not an error here: the listing says so and that the cpu backend remains. */

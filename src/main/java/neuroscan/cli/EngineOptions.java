@@ -4,6 +4,8 @@ import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
 import neuroscan.engine.ReferenceEngine;
 import neuroscan.engine.cpu.CpuEngine;
+import neuroscan.engine.cuda.CU;
+import neuroscan.engine.cuda.CudaEngine;
 import neuroscan.engine.opencl.CL;
 import neuroscan.engine.opencl.OpenClDevices;
 import neuroscan.engine.opencl.OpenClEngine;
@@ -15,10 +17,10 @@ import java.util.Optional;
 /** {@code --backend}, {@code --device} and {@code --threads}: which engine runs the forward pass. */
 final class EngineOptions {
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "NAME",
-            description = "auto, cpu, opencl or reference (default: ${DEFAULT-VALUE}: an OpenCL GPU if there is one, else the CPU engine).")
+            description = "auto, cuda, opencl, cpu or reference (default: ${DEFAULT-VALUE}: an NVIDIA GPU through CUDA if there is one, else an OpenCL GPU, else the CPU engine).")
     String backend;
 
-    @Option(names = "--device", paramLabel = "N", description = "OpenCL device index from `neuroscan devices` (default: the first GPU, else 0).")
+    @Option(names = "--device", paramLabel = "N", description = "Device index from `neuroscan devices`, among the CUDA GPUs for cuda and the OpenCL devices for opencl (default: the first GPU, else 0).")
     Integer device;
 
     @Option(names = "--threads", paramLabel = "T", description = "CPU threads (default: every core).")
@@ -28,7 +30,12 @@ final class EngineOptions {
         int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (t < 1) throw new NeuroscanException("--threads must be at least 1");
         Engine e = switch (backend) {
-            case "auto" -> openClGpu().<Engine>map(d -> OpenClEngine.open(weights, d)).orElseGet(() -> new CpuEngine(weights, t));
+            case "auto" -> auto(weights, t);
+            case "cuda" -> {
+                Optional<String> why = CU.unavailable();
+                if (why.isPresent()) throw new NeuroscanException("--backend cuda: " + why.get());
+                yield CudaEngine.open(weights, device != null ? device : 0);
+            }
             case "cpu" -> new CpuEngine(weights, t);
             case "opencl" -> {
                 Optional<String> why = CL.unavailable();
@@ -36,10 +43,30 @@ final class EngineOptions {
                 yield OpenClEngine.open(weights, device != null ? device : openClGpu().orElse(0));
             }
             case "reference" -> new ReferenceEngine(weights);
-            default -> throw new NeuroscanException("--backend " + backend + " is not one of auto, cpu, opencl, reference");
+            default -> throw new NeuroscanException("--backend " + backend + " is not one of auto, cuda, opencl, cpu, reference");
         };
         if (announce) System.err.println("neuroscan: engine " + e.describe());
         return e;
+    }
+
+    /** auto: CUDA, then an OpenCL GPU, then the CPU engine. A GPU that fails to open says why on stderr. */
+    private Engine auto(Weights weights, int threads) {
+        if (CU.unavailable().isEmpty()) {
+            try {
+                return CudaEngine.open(weights, device != null ? device : 0);
+            } catch (NeuroscanException e) {
+                System.err.println("neuroscan: CUDA GPU not usable (" + e.getMessage() + "); trying the next backend");
+            }
+        }
+        Optional<Integer> cl = openClGpu();
+        if (cl.isPresent()) {
+            try {
+                return OpenClEngine.open(weights, cl.get());
+            } catch (NeuroscanException e) {
+                System.err.println("neuroscan: OpenCL GPU not usable (" + e.getMessage() + "); using the CPU engine");
+            }
+        }
+        return new CpuEngine(weights, threads);
     }
 
     /** The device to use for auto: --device if given, else the first OpenCL GPU (PoCL's CPU device is slower than ours). */

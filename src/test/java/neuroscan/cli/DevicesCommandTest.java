@@ -26,7 +26,11 @@ class DevicesCommandTest {
         assertEquals(0, cl.execute());
         String text = out.toString();
         var first = OpenClDevices.list().getFirst();
-        assertTrue(text.startsWith("Platform: " + first.platform() + " ("), text);
+        // the CUDA section comes first: the GPUs, or one line saying why there are none
+        var cuda = neuroscan.engine.cuda.CU.unavailable();
+        if (cuda.isPresent()) assertTrue(text.startsWith("No CUDA GPU: " + cuda.get() + ".\n"), text);
+        else assertTrue(text.startsWith("CUDA: CUDA driver "), text);
+        assertTrue(text.contains("\nPlatform: " + first.platform() + " ("), text);
         assertTrue(text.contains("\n  0: " + first.name() + " (" + first.type() + ", " + first.computeUnits()
                 + " compute units, "), text);
     }
@@ -38,6 +42,13 @@ class DevicesCommandTest {
                 List.of());
         assertEquals("No OpenCL device: the OpenCL ICD loader (libOpenCL.so.1) is not installed. "
                 + "The cpu backend is always available." + System.lineSeparator(), out.toString());
+    }
+
+    @Test
+    void withoutCudaItSaysWhy() {
+        StringWriter out = new StringWriter();
+        DevicesCommand.printCuda(new PrintWriter(out, true), Optional.of("the CUDA driver (libcuda.so.1) is not installed"));
+        assertEquals("No CUDA GPU: the CUDA driver (libcuda.so.1) is not installed." + System.lineSeparator(), out.toString());
     }
 
     @Test

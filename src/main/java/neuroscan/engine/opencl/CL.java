@@ -146,7 +146,7 @@ public final class CL {
         }
     }
 
-    public record Buffer(MemorySegment id, long bytes) implements AutoCloseable {
+    public record Buffer(MemorySegment id, long bytes) implements AutoCloseable, neuroscan.engine.gpu.DeviceBuffer {
         @Override
         public void close() {
             release(api().releaseMemObject, id, "clReleaseMemObject");

@@ -1,55 +1,39 @@
 package neuroscan.engine.opencl;
 
-import neuroscan.NeuroscanException;
+import neuroscan.engine.gpu.Call;
+import neuroscan.engine.gpu.Calls;
+import neuroscan.engine.gpu.KernelSources;
 import neuroscan.engine.opencl.CL.Buffer;
 import neuroscan.engine.opencl.CL.Event;
 import neuroscan.engine.opencl.CL.Kernel;
 import neuroscan.engine.opencl.CL.Program;
 import neuroscan.engine.opencl.CL.Queue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The kernels of {@code kernels/*.cl}, built for one device and head size, as bound operations: each
- * op object owns a kernel instance whose buffers and shape arguments are set once at construction;
- * {@code run} sets only what changes per batch (tokens, documents) and enqueues it. Op names match the
- * kernel files and their Java twins (Embed = embed.cl, ...). Tile sizes live here and reach the
- * kernels as -D build options, so host geometry and kernel code cannot disagree.
+ * The kernels of {@code kernels/*.cl}, built for one device and head size, as bound operations: each op
+ * object holds the buffers and shapes fixed at construction; {@code run} takes what changes per batch
+ * (tokens, documents), builds the {@link Call} (argument order and geometry, shared with the CUDA
+ * host) and enqueues it. Op names match the kernel files and their Java twins (Embed = embed.cl, ...).
  */
 final class Kernels implements AutoCloseable {
-    static final int ACT_NONE = 0, ACT_GELU = 1, ACT_GELU_NEW = 2;
-    static final int GEMM_TM = 64, GEMM_TN = 64, GEMM_TK = 16, GEMM_WM = 16, GEMM_WN = 16;
-    static final int LN_WG = 64, ATT_BQ = 32, ATT_BK = 32, EMBED_WG = 64, TOPK_WG = 64;
-
-    /** Each kernel file and the headers prepended to it (in this order). */
-    private static final Map<String, List<String>> FILES = new LinkedHashMap<>();
-
-    static {
-        FILES.put("embed", List.of("common.h"));
-        FILES.put("layer_norm", List.of("common.h"));
-        FILES.put("gemm_bias", List.of("common.h", "gemm_tile.h"));
-        FILES.put("causal_attention", List.of("common.h"));
-        FILES.put("mlp_in_gelu_max", List.of("common.h", "gemm_tile.h"));
-        FILES.put("topk_merge", List.of("common.h"));
-    }
-
     private final Map<String, Program> programs = new LinkedHashMap<>();
+    private final Map<String, Kernel> kernels = new LinkedHashMap<>();
     private final int dHead;
     /** Bound to kernel arguments that a configuration does not use (LNPre's w/b, no residual). */
     final Buffer unused;
 
     Kernels(CL.Context ctx, CL.Device dev, int dHead) {
         this.dHead = dHead;
-        String options = options(dHead);
+        String options = KernelSources.options(dHead);
         try {
-            for (var f : FILES.entrySet()) {
-                String file = f.getKey() + ".cl";
-                programs.put(f.getKey(), CL.buildProgram(ctx, dev, "kernels/" + file, source(f.getValue(), file), options));
+            for (String name : KernelSources.files().keySet()) {
+                Program p = CL.buildProgram(ctx, dev, "kernels/" + name + ".cl", KernelSources.source(name), options);
+                programs.put(name, p);
+                kernels.put(name, p.kernel(name));
             }
             unused = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4, "unused");
         } catch (RuntimeException e) {
@@ -58,169 +42,172 @@ final class Kernels implements AutoCloseable {
         }
     }
 
-    /** The -D build options: the geometry the host launches with, so kernel and host cannot disagree. */
-    static String options(int dHead) {
-        return "-D D_HEAD=" + dHead + " -D GEMM_TM=" + GEMM_TM + " -D GEMM_TN=" + GEMM_TN
-                + " -D GEMM_TK=" + GEMM_TK + " -D GEMM_WM=" + GEMM_WM + " -D GEMM_WN=" + GEMM_WN
-                + " -D LN_WG=" + LN_WG + " -D ATT_BQ=" + ATT_BQ + " -D ATT_BK=" + ATT_BK;
-    }
-
-    /** Each kernel file (without .cl) and the headers prepended to it. */
-    static Map<String, List<String>> files() {
-        return java.util.Collections.unmodifiableMap(FILES);
-    }
-
-    /** The program text: the headers, then the kernel file, each under a #line naming it for the build log. */
-    static String source(List<String> headers, String file) {
-        StringBuilder sb = new StringBuilder();
-        for (String h : headers) sb.append("#line 1 \"").append(h).append("\"\n").append(resource(h)).append('\n');
-        return sb.append("#line 1 \"").append(file).append("\"\n").append(resource(file)).toString();
-    }
-
-    private static String resource(String name) {
-        try (InputStream in = Kernels.class.getResourceAsStream("/kernels/" + name)) {
-            if (in == null) throw new NeuroscanException("kernels/" + name + ": missing from the classpath (a broken build?)");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new NeuroscanException("kernels/" + name + ": " + e.getMessage(), e);
-        }
-    }
-
     int dHead() {
         return dHead;
     }
 
-    private Kernel kernel(String file) {
-        return programs.get(file).kernel(file);
+    /** The kernel object of {@code name}, e.g. to ask its work-group limit. */
+    Kernel kernel(String name) {
+        return kernels.get(name);
     }
 
-    static long roundUp(long n, long m) {
-        return (n + m - 1) / m * m;
+    /**
+     * Sets every argument of the call and enqueues it. One cl_kernel per file serves every op: OpenCL
+     * captures the arguments at enqueue time, so resetting them for the next launch is safe.
+     */
+    Event launch(Queue q, Call c, List<Event> wait) {
+        Kernel k = kernels.get(c.kernel());
+        for (int i = 0; i < c.args().size(); i++) {
+            switch (c.args().get(i)) {
+                case null -> k.arg(i, unused);
+                case Buffer b -> k.arg(i, b);
+                case Integer v -> k.arg(i, v);
+                case Float v -> k.arg(i, v);
+                default -> throw new IllegalArgumentException(c.kernel() + ": argument " + i + " is not an OpenCL buffer");
+            }
+        }
+        long[] global = new long[c.groups().length], local = new long[c.groups().length];
+        for (int d = 0; d < global.length; d++) {
+            global[d] = c.global(d);
+            local[d] = c.local()[d];
+        }
+        return CL.enqueueKernel(q, k, global, local, wait);
     }
 
     @Override
     public void close() {
+        for (Kernel k : kernels.values()) k.close();
+        kernels.clear();
         for (Program p : programs.values()) p.close();
         programs.clear();
         if (unused != null) unused.close();
     }
 
-    /** A kernel with its fixed arguments bound. */
+    /** A kernel launch with its fixed arguments bound. */
     abstract static class Op implements AutoCloseable {
-        final Kernel k;
-
-        Op(Kernel k) {
-            this.k = k;
-        }
-
-        String name() {
-            return k.name();
-        }
-
-        Event launch(Queue q, long[] global, long[] local, List<Event> wait) {
-            return CL.enqueueKernel(q, k, global, local, wait);
-        }
-
         @Override
         public void close() {
-            k.close();
+            // the kernel objects belong to Kernels; an op owns nothing on the device
         }
     }
 
     /** embed.cl: x[t] = W_E[tokens[t]] + W_pos[position of t in its document]. */
     final class Embed extends Op {
+        private final Buffer tokens, offsets, W_E, W_pos, x;
         private final int dModel;
 
         Embed(Buffer tokens, Buffer offsets, int dModel, Buffer W_E, Buffer W_pos, Buffer x) {
-            super(kernel("embed"));
+            this.tokens = tokens;
+            this.offsets = offsets;
             this.dModel = dModel;
-            k.arg(0, tokens).arg(1, offsets).arg(4, dModel).arg(5, W_E).arg(6, W_pos).arg(7, x);
+            this.W_E = W_E;
+            this.W_pos = W_pos;
+            this.x = x;
         }
 
         Event run(Queue q, int nDocs, int T, List<Event> wait) {
-            k.arg(2, nDocs).arg(3, T);
-            return launch(q, new long[]{roundUp(dModel, EMBED_WG), T}, new long[]{EMBED_WG, 1}, wait);
+            return launch(q, Calls.embed(tokens, offsets, nDocs, T, dModel, W_E, W_pos, x), wait);
         }
     }
 
     /** layer_norm.cl: y = LN(x) per row; {@code w == null} means LNPre (no affine). */
     final class LayerNorm extends Op {
+        private final Buffer x, w, b, y;
+        private final int dModel;
+        private final float eps;
+
         LayerNorm(Buffer x, Buffer w, Buffer b, Buffer y, int dModel, float eps) {
-            super(kernel("layer_norm"));
-            k.arg(0, x).arg(1, w == null ? unused : w).arg(2, b == null ? unused : b).arg(3, y)
-                    .arg(4, dModel).arg(5, eps).arg(6, w == null ? 0 : 1);
+            this.x = x;
+            this.w = w;
+            this.b = b;
+            this.y = y;
+            this.dModel = dModel;
+            this.eps = eps;
         }
 
         Event run(Queue q, int T, List<Event> wait) {
-            return launch(q, new long[]{(long) T * LN_WG}, new long[]{LN_WG}, wait);
+            return launch(q, Calls.layerNorm(x, w, b, y, T, dModel, eps), wait);
         }
     }
 
     /** gemm_bias.cl: C[M,N] = act(A[M,K] @ B[K,N] + bias) (+ R when R != null; C may be R). */
     final class GemmBias extends Op {
-        private final int N;
+        private final Buffer A, B, bias, R, C;
+        private final int N, K, act;
 
         GemmBias(Buffer A, Buffer B, Buffer bias, Buffer R, Buffer C, int N, int K, int act) {
-            super(kernel("gemm_bias"));
+            this.A = A;
+            this.B = B;
+            this.bias = bias;
+            this.R = R;
+            this.C = C;
             this.N = N;
-            k.arg(0, A).arg(1, B).arg(2, bias).arg(3, R == null ? unused : R).arg(4, C)
-                    .arg(6, N).arg(7, K).arg(8, act).arg(9, R == null ? 0 : 1);
+            this.K = K;
+            this.act = act;
         }
 
         Event run(Queue q, int M, List<Event> wait) {
-            k.arg(5, M);
-            long gx = (N + GEMM_TN - 1) / GEMM_TN * (long) GEMM_WN, gy = (M + GEMM_TM - 1) / GEMM_TM * (long) GEMM_WM;
-            return launch(q, new long[]{gx, gy}, new long[]{GEMM_WN, GEMM_WM}, wait);
+            return launch(q, Calls.gemmBias(A, B, bias, R, C, M, N, K, act), wait);
         }
     }
 
     /** causal_attention.cl: z = causal softmax(q k^T / sqrt(d_head)) v per document and head. */
     final class CausalAttention extends Op {
+        private final Buffer qkv, offsets, z;
         private final int nHeads;
 
         CausalAttention(Buffer qkv, Buffer offsets, int nHeads, Buffer z) {
-            super(kernel("causal_attention"));
+            this.qkv = qkv;
+            this.offsets = offsets;
             this.nHeads = nHeads;
-            k.arg(0, qkv).arg(1, offsets).arg(4, nHeads).arg(5, z);
+            this.z = z;
         }
 
         Event run(Queue q, int nDocs, int T, List<Event> wait) {
-            k.arg(2, nDocs).arg(3, T);
-            return launch(q, new long[]{roundUp(T, ATT_BQ), nHeads}, new long[]{ATT_BQ, 1}, wait);
+            return launch(q, Calls.causalAttention(qkv, offsets, nDocs, T, nHeads, z), wait);
         }
     }
 
     /** mlp_in_gelu_max.cl: per document and neuron, max and first argmax of act(A @ W_in + b_in). */
     final class MlpInGeluMax extends Op {
-        private final int N;
+        private final Buffer A, W_in, b_in, offsets, docMax, docArg;
+        private final int N, K, act;
 
         MlpInGeluMax(Buffer A, Buffer W_in, Buffer b_in, Buffer offsets, int N, int K, int act, Buffer docMax,
                      Buffer docArg) {
-            super(kernel("mlp_in_gelu_max"));
+            this.A = A;
+            this.W_in = W_in;
+            this.b_in = b_in;
+            this.offsets = offsets;
             this.N = N;
-            k.arg(0, A).arg(1, W_in).arg(2, b_in).arg(3, offsets).arg(4, N).arg(5, K).arg(6, act)
-                    .arg(7, docMax).arg(8, docArg);
+            this.K = K;
+            this.act = act;
+            this.docMax = docMax;
+            this.docArg = docArg;
         }
 
         Event run(Queue q, int nDocs, List<Event> wait) {
-            long gx = (N + GEMM_TN - 1) / GEMM_TN * (long) GEMM_WN;
-            return launch(q, new long[]{gx, (long) nDocs * GEMM_WM}, new long[]{GEMM_WN, GEMM_WM}, wait);
+            return launch(q, Calls.mlpInGeluMax(A, W_in, b_in, offsets, nDocs, N, K, act, docMax, docArg), wait);
         }
     }
 
     /** topk_merge.cl: merges a batch's [nDocs, d_mlp] maxima into the running [k, d_mlp] store. */
     final class TopkMerge extends Op {
-        private final int dMlp;
+        private final Buffer docMax, docArg, topMax, topDoc, topPos;
+        private final int dMlp, topK;
 
         TopkMerge(Buffer docMax, Buffer docArg, int dMlp, int topK, Buffer topMax, Buffer topDoc, Buffer topPos) {
-            super(kernel("topk_merge"));
+            this.docMax = docMax;
+            this.docArg = docArg;
             this.dMlp = dMlp;
-            k.arg(0, docMax).arg(1, docArg).arg(4, dMlp).arg(5, topK).arg(6, topMax).arg(7, topDoc).arg(8, topPos);
+            this.topK = topK;
+            this.topMax = topMax;
+            this.topDoc = topDoc;
+            this.topPos = topPos;
         }
 
         Event run(Queue q, int nDocs, int firstDoc, List<Event> wait) {
-            k.arg(2, nDocs).arg(3, firstDoc);
-            return launch(q, new long[]{roundUp(dMlp, TOPK_WG)}, new long[]{TOPK_WG}, wait);
+            return launch(q, Calls.topkMerge(docMax, docArg, nDocs, firstDoc, dMlp, topK, topMax, topDoc, topPos), wait);
         }
     }
 }

@@ -5,7 +5,11 @@ import neuroscan.engine.Engine;
 import neuroscan.engine.opencl.CL.Buffer;
 import neuroscan.engine.opencl.CL.Event;
 import neuroscan.engine.opencl.CL.Queue;
-import neuroscan.engine.opencl.Batches.Batch;
+import neuroscan.engine.gpu.Batches;
+import neuroscan.engine.gpu.Batches.Batch;
+import neuroscan.engine.gpu.Calls;
+import neuroscan.engine.gpu.GpuModel;
+import neuroscan.engine.gpu.KernelTime;
 import neuroscan.model.ModelConfig;
 import neuroscan.model.Tensor;
 import neuroscan.model.Weights;
@@ -34,9 +38,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * one n_ctx document) before giving up with a clear message. Not thread-safe.
  */
 public final class OpenClEngine implements Engine {
-    public static final int DEFAULT_MAX_BATCH_TOKENS = 8192;
-    /** Caps the [docs, d_mlp] result buffers: a batch of short documents is split by count too. */
-    static final int MAX_DOCS_PER_BATCH = 256;
+    public static final int DEFAULT_MAX_BATCH_TOKENS = GpuModel.DEFAULT_MAX_BATCH_TOKENS;
 
     private final ModelConfig cfg;
     private final OpenClDevices.Info info;
@@ -76,7 +78,7 @@ public final class OpenClEngine implements Engine {
         this.dm = cfg.dModel();
         this.hd = cfg.nHeads() * cfg.dHead();
         this.dMlp = cfg.dMlp();
-        this.act = "gelu_new".equals(cfg.actFn()) ? Kernels.ACT_GELU_NEW : Kernels.ACT_GELU;
+        this.act = Calls.act(cfg.actFn());
         if (maxBatchTokens < cfg.nCtx()) {
             throw new IllegalArgumentException("a batch of " + maxBatchTokens + " tokens cannot hold an n_ctx (" + cfg.nCtx()
                     + ") document");
@@ -155,17 +157,6 @@ public final class OpenClEngine implements Engine {
     public DeviceTopK topK(int k) {
         if (k < 1) throw new IllegalArgumentException("k must be positive: " + k);
         return new DeviceTopK(k);
-    }
-
-    /** Device time of one kernel launch: work done and the rates it implies. */
-    public record KernelTime(String kernel, double millis, double gflop, double gbytes) {
-        public double gflopPerSecond() {
-            return gflop / (millis / 1e3);
-        }
-
-        public double gbytePerSecond() {
-            return gbytes / (millis / 1e3);
-        }
     }
 
     /**
@@ -322,11 +313,7 @@ public final class OpenClEngine implements Engine {
     /** Everything up to LN2: x = embed; x += attn(LN1(x)); a = LN2(x). The first kernel waits on {@code wait}. */
     private void trunk(List<int[]> docs, Batch b, int s, List<Event> wait, Timings t) {
         int T = b.tokens(), n = b.count();
-        double attnFlop = 0;
-        for (int d = 0; d < n; d++) {
-            long L = docs.get(b.first() + d).length;
-            attnFlop += 2.0 * hd * L * (L + 1);   // q.k and p.v over the causal triangle
-        }
+        double attnFlop = GpuModel.attentionFlop(cfg, docs, b.first(), n);
         addOrClose(t, p.embed[s].run(compute, n, T, wait), 0, 4.0 * 3 * T * dm);
         if (p.ln1 != null) addOrClose(t, p.ln1.run(compute, T, List.of()), 8.0 * T * dm, 4.0 * 3 * T * dm);
         addOrClose(t, p.qkvProj.run(compute, T, List.of()), 2.0 * T * dm * 3 * hd,
@@ -390,7 +377,7 @@ public final class OpenClEngine implements Engine {
     }
 
     private void checkWorkGroupSizes() {
-        long need = (long) Kernels.GEMM_WM * Kernels.GEMM_WN;
+        long need = Calls.largestWorkGroup();
         long max = info.device().maxWorkGroupSize();
         if (max < need) {
             throw new NeuroscanException("OpenCL device " + info.name() + ": work-groups of at most " + max
@@ -410,12 +397,8 @@ public final class OpenClEngine implements Engine {
                 ln2w = weight(b.ln2_w());
                 ln2b = weight(b.ln2_b());
             }
-            Wqkv = own(Transfers.upload(ctx, compute, fuseQkv(b), "W_QKV"));
-            float[] bias = new float[3 * hd];
-            System.arraycopy(b.b_Q().toArray(), 0, bias, 0, hd);
-            System.arraycopy(b.b_K().toArray(), 0, bias, hd, hd);
-            System.arraycopy(b.b_V().toArray(), 0, bias, 2 * hd, hd);
-            bqkv = own(Transfers.upload(ctx, compute, bias, "b_QKV"));
+            Wqkv = own(Transfers.upload(ctx, compute, GpuModel.fuseQkv(cfg, b), "W_QKV"));
+            bqkv = own(Transfers.upload(ctx, compute, GpuModel.fuseQkvBias(cfg, b), "b_QKV"));
             W_O = weight(b.W_O());        // [h, d_head, d_model] is already [h * d_head, d_model]
             b_O = weight(b.b_O());
             W_in = weight(b.W_in());
@@ -424,33 +407,19 @@ public final class OpenClEngine implements Engine {
         } catch (CLException e) {
             if (!e.isOutOfMemory()) throw e;
             throw new NeuroscanException("OpenCL device " + info.name() + ": the model's weights do not fit ("
-                    + size(weightBytes) + " uploaded before " + e.getMessage() + "); try another --device", e);
+                    + GpuModel.size(weightBytes) + " uploaded before " + e.getMessage() + "); try another --device", e);
         }
     }
 
     private Buffer weight(Tensor t) {
         long bytes = t.data().byteSize();
         if (bytes > info.device().maxAllocSize()) {
-            throw new NeuroscanException("OpenCL device " + info.name() + ": tensor " + t.name() + " (" + size(bytes)
-                    + ") exceeds the device's largest buffer (" + size(info.device().maxAllocSize()) + ")");
+            throw new NeuroscanException("OpenCL device " + info.name() + ": tensor " + t.name() + " (" + GpuModel.size(bytes)
+                    + ") exceeds the device's largest buffer (" + GpuModel.size(info.device().maxAllocSize()) + ")");
         }
         Buffer buf = own(Transfers.upload(ctx, compute, t.data(), t.name()));
         weightBytes += bytes;
         return buf;
-    }
-
-    /** W_Q/W_K/W_V [h, d_model, d_head] -> one [d_model, 3 * h * d_head] matrix: column which * hd + h * d_head + d. */
-    private float[] fuseQkv(Weights.Block b) {
-        int H = cfg.nHeads(), dh = cfg.dHead();
-        float[] out = new float[dm * 3 * hd];
-        Tensor[] ws = {b.W_Q(), b.W_K(), b.W_V()};
-        for (int which = 0; which < 3; which++) {
-            float[] w = ws[which].toArray();
-            for (int h = 0; h < H; h++)
-                for (int i = 0; i < dm; i++)
-                    for (int d = 0; d < dh; d++) out[i * 3 * hd + which * hd + h * dh + d] = w[(h * dm + i) * dh + d];
-        }
-        return out;
     }
 
     /** The pipeline for the largest batch (starting at maxTokens, halving) that fits the device. */
@@ -460,14 +429,14 @@ public final class OpenClEngine implements Engine {
         long free = Math.min((long) ((info.device().globalMemSize() - weightBytes) * 0.9), memoryBudget);
         for (int tokens = maxTokens; ; tokens /= 2) {
             String why;
-            long need = batchBytes(cfg, tokens);
-            if (Pipeline.largestBuffer(tokens, hd, dm) > info.device().maxAllocSize()) {
-                why = "a buffer would exceed the device's largest allocation of " + size(info.device().maxAllocSize());
+            long need = GpuModel.batchBytes(cfg, tokens);
+            if (GpuModel.largestBuffer(cfg, tokens) > info.device().maxAllocSize()) {
+                why = "a buffer would exceed the device's largest allocation of " + GpuModel.size(info.device().maxAllocSize());
             } else if (need > free) {
-                why = "needs " + size(need) + ", " + size(Math.max(free, 0)) + " are available after the weights";
+                why = "needs " + GpuModel.size(need) + ", " + GpuModel.size(Math.max(free, 0)) + " are available after the weights";
             } else {
                 try {
-                    return new Pipeline(tokens, docsFor(tokens));
+                    return new Pipeline(tokens, GpuModel.docsFor(tokens));
                 } catch (CLException e) {
                     if (!e.isOutOfMemory()) throw e;
                     why = e.getMessage();
@@ -481,17 +450,6 @@ public final class OpenClEngine implements Engine {
             System.err.println("neuroscan: OpenCL device " + info.name() + ": a batch of " + tokens
                     + " tokens does not fit (" + why + "); trying " + tokens / 2);
         }
-    }
-
-    /** Device bytes of the batch buffers for {@code tokens} (x, LN out, qkv, z, results, 2 token slots, hook_post). */
-    static long batchBytes(ModelConfig c, int tokens) {
-        int docs = docsFor(tokens), hd = c.nHeads() * c.dHead();
-        return 4L * ((long) tokens * (2L * c.dModel() + 4L * hd) + 2L * docs * c.dMlp() + 2L * tokens + 2L * (docs + 1)
-                + (long) c.nCtx() * c.dMlp());
-    }
-
-    private static int docsFor(int tokens) {
-        return Math.min(tokens, MAX_DOCS_PER_BATCH);
     }
 
     /** After a device out-of-memory error mid-run: rebuild the pipeline for half the batch. */
@@ -513,25 +471,8 @@ public final class OpenClEngine implements Engine {
         return new NeuroscanException("OpenCL device " + info.name() + ": " + e.getMessage() + hint, e);
     }
 
-    /** 1.2 GiB, 3.4 MiB, 56 KiB. */
-    private static String size(long bytes) {
-        if (bytes >= 1L << 30) return String.format("%.1f GiB", bytes / (double) (1L << 30));
-        if (bytes >= 1L << 20) return String.format("%.1f MiB", bytes / (double) (1L << 20));
-        return ((bytes + 1023) >> 10) + " KiB";
-    }
-
     private void validate(List<int[]> docs) {
-        for (int d = 0; d < docs.size(); d++) {
-            int[] t = docs.get(d);
-            if (t.length == 0 || t.length > cfg.nCtx()) {
-                throw new IllegalArgumentException("document " + d + " has " + t.length + " tokens; 1.." + cfg.nCtx() + " expected");
-            }
-            for (int id : t) {
-                if (id < 0 || id >= cfg.dVocab()) {
-                    throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + cfg.dVocab());
-                }
-            }
-        }
+        GpuModel.validate(cfg, docs);
     }
 
     /** The batch-sized buffers, host staging and bound kernels: built once, replayed for every batch. */
@@ -550,10 +491,6 @@ public final class OpenClEngine implements Engine {
         private Kernels.GemmBias postProj;
         private final Deque<AutoCloseable> mine = new ArrayDeque<>();
         private final Arena arena = Arena.ofShared();
-
-        static long largestBuffer(int tokens, int hd, int dm) {
-            return 4L * tokens * Math.max(3L * hd, dm);
-        }
 
         Pipeline(int maxTokens, int maxDocs) {
             this.maxTokens = maxTokens;
@@ -578,8 +515,8 @@ public final class OpenClEngine implements Engine {
                 boolean ln = cfg.normalization() != null;
                 ln1 = ln ? op(kernels.new LayerNorm(x, ln1w, ln1b, a, dm, eps)) : null;
                 ln2 = ln ? op(kernels.new LayerNorm(x, ln2w, ln2b, a, dm, eps)) : null;
-                qkvProj = op(kernels.new GemmBias(a, Wqkv, bqkv, null, qkv, 3 * hd, dm, Kernels.ACT_NONE));
-                outProj = op(kernels.new GemmBias(z, W_O, b_O, x, x, dm, hd, Kernels.ACT_NONE));
+                qkvProj = op(kernels.new GemmBias(a, Wqkv, bqkv, null, qkv, 3 * hd, dm, Calls.ACT_NONE));
+                outProj = op(kernels.new GemmBias(z, W_O, b_O, x, x, dm, hd, Calls.ACT_NONE));
                 for (int s = 0; s < 2; s++) {
                     embed[s] = op(kernels.new Embed(tokens[s], offsets[s], dm, W_E, W_pos, x));
                     attn[s] = op(kernels.new CausalAttention(qkv, offsets[s], cfg.nHeads(), z));

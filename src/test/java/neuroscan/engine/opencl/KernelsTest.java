@@ -138,14 +138,14 @@ class KernelsTest {
 
     /** The CPU engine's gemm: GemmBias.twin without activation, MlpInGeluMax.postTwin (+ R) with one. */
     private static float[] cpuGemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
-        if (act == Kernels.ACT_NONE) return neuroscan.engine.cpu.GemmBias.twin(A, M, K, B, N, bias, R);
+        if (act == neuroscan.engine.gpu.Calls.ACT_NONE) return neuroscan.engine.cpu.GemmBias.twin(A, M, K, B, N, bias, R);
         float[] c = neuroscan.engine.cpu.MlpInGeluMax.postTwin(A, M, K, B, N, bias, actFn(act));
         if (R != null) for (int i = 0; i < c.length; i++) c[i] += R[i];
         return c;
     }
 
     private static String actFn(int act) {
-        return act == Kernels.ACT_GELU_NEW ? "gelu_new" : "gelu";
+        return act == neuroscan.engine.gpu.Calls.ACT_GELU_NEW ? "gelu_new" : "gelu";
     }
 
     @Test
@@ -163,8 +163,8 @@ class KernelsTest {
         }
         float[] W = gaussian(K * N, 1), b = new float[N];
         java.util.Arrays.fill(b, 0.5f);
-        Result r = runMlpMax(dev, A, W, b, offsets, N, K, Kernels.ACT_GELU);
-        float[] post = Twins.gemmBias(A, W, b, null, 280, N, K, Kernels.ACT_GELU);
+        Result r = runMlpMax(dev, A, W, b, offsets, N, K, neuroscan.engine.gpu.Calls.ACT_GELU);
+        float[] post = Twins.gemmBias(A, W, b, null, 280, N, K, neuroscan.engine.gpu.Calls.ACT_GELU);
         var cpu = neuroscan.engine.cpu.MlpInGeluMax.twin(A, K, W, N, b, offsets, "gelu");
         int checked = 0;
         for (int n = 0; n < N; n++) {

@@ -142,7 +142,7 @@ class OpenClEngineTest {
     }
 
     private static long batchBytes(int tokens) {
-        return OpenClEngine.batchBytes(CFG, tokens);
+        return neuroscan.engine.gpu.GpuModel.batchBytes(CFG, tokens);
     }
 
     @Test

@@ -43,7 +43,7 @@ final class Twins {
         return y;
     }
 
-    /** gemm_bias.cl: act(A[M,K] @ B[K,N] + bias) (+ R). act: Kernels.ACT_*. */
+    /** gemm_bias.cl: act(A[M,K] @ B[K,N] + bias) (+ R). act: neuroscan.engine.gpu.Calls.ACT_*. */
     static float[] gemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
         float[] C = new float[M * N];
         for (int r = 0; r < M; r++)
@@ -127,8 +127,8 @@ final class Twins {
 
     static double activation(int act, double x) {
         return switch (act) {
-            case Kernels.ACT_GELU -> Gelu.exact(x);
-            case Kernels.ACT_GELU_NEW -> Gelu.tanh(x);
+            case neuroscan.engine.gpu.Calls.ACT_GELU -> Gelu.exact(x);
+            case neuroscan.engine.gpu.Calls.ACT_GELU_NEW -> Gelu.tanh(x);
             default -> x;
         };
     }

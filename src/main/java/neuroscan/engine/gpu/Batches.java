@@ -1,19 +1,19 @@
-package neuroscan.engine.opencl;
+package neuroscan.engine.gpu;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** Splits documents, in order, into batches of whole documents that fit the device buffers. */
-final class Batches {
+public final class Batches {
     private Batches() {
     }
 
     /** Documents [first, first + count) of the list, {@code tokens} tokens in all. */
-    record Batch(int first, int count, int tokens) {
+    public record Batch(int first, int count, int tokens) {
     }
 
     /** Greedy: a batch ends before the document that would exceed maxTokens or maxDocs. */
-    static List<Batch> split(List<int[]> docs, int from, int maxTokens, int maxDocs) {
+    public static List<Batch> split(List<int[]> docs, int from, int maxTokens, int maxDocs) {
         List<Batch> out = new ArrayList<>();
         int first = from, tokens = 0;
         for (int d = from; d < docs.size(); d++) {

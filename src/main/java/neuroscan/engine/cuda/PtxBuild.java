@@ -1,0 +1,113 @@
+package neuroscan.engine.cuda;
+
+import neuroscan.engine.gpu.KernelSources;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Build step (Maven runs it after compiling, see pom.xml): every kernel of {@code kernels/}, through
+ * common.h's CUDA half, to PTX with nvcc, into {@code target/classes/kernels/ptx/} so the jar ships it.
+ * The -D geometry is {@link KernelSources#defines} for d_head {@link #D_HEAD}; {@code ptx.properties}
+ * records it (the CUDA host uses the PTX only for a model with the same defines, NVRTC otherwise), the
+ * nvcc version, and a hash of each input so unchanged kernels are not rebuilt. Without nvcc it builds
+ * nothing and says so: the CUDA backend then compiles with NVRTC at run time.
+ */
+public final class PtxBuild {
+    /** gelu-1l's and most small TransformerLens models' head size. */
+    public static final int D_HEAD = 64;
+    /** The oldest architecture nvcc 13 targets; the driver JIT-compiles it for newer GPUs (Hopper included). */
+    public static final String ARCH = "compute_75";
+    public static final String DIR = "kernels/ptx", PROPERTIES = "ptx.properties";
+
+    private PtxBuild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(args.length > 0 ? args[0] : "target/classes").resolve(DIR);
+        Path nvcc = nvcc();
+        if (nvcc == null) {
+            System.out.println("[ptx] nvcc not found (set NVCC or put it on PATH): no PTX shipped; CUDA will use NVRTC at run time");
+            return;
+        }
+        Files.createDirectories(out);
+        Properties old = new Properties(), now = new Properties();
+        Path propsFile = out.resolve(PROPERTIES);
+        if (Files.exists(propsFile)) try (var r = Files.newBufferedReader(propsFile)) {
+            old.load(r);
+        }
+        String version = run(List.of(nvcc.toString(), "--version"), null).lines().filter(l -> l.contains("release"))
+                .findFirst().orElse("unknown").strip();
+        now.setProperty("defines", String.join(" ", KernelSources.defines(D_HEAD)));
+        now.setProperty("arch", ARCH);
+        now.setProperty("nvcc", version);
+        int built = 0;
+        for (String name : KernelSources.files().keySet()) {
+            String source = KernelSources.source(name);
+            String hash = sha256(source + "\n" + now.getProperty("defines") + "\n" + ARCH + "\n" + version);
+            Path ptx = out.resolve(name + ".ptx");
+            now.setProperty("sha256." + name, hash);
+            if (hash.equals(old.getProperty("sha256." + name)) && Files.exists(ptx)) continue;
+            Path cu = Files.createTempFile("neuroscan-" + name, ".cu");
+            try {
+                Files.writeString(cu, source);
+                List<String> cmd = new ArrayList<>(List.of(nvcc.toString(), "-ptx", "-arch=" + ARCH, "-diag-suppress", "177"));
+                for (String d : KernelSources.defines(D_HEAD)) cmd.add("-D" + d);
+                cmd.addAll(List.of("-o", ptx.toString(), cu.toString()));
+                run(cmd, name);
+                built++;
+            } finally {
+                Files.deleteIfExists(cu);
+            }
+        }
+        try (var w = Files.newBufferedWriter(propsFile)) {
+            now.store(w, "written by neuroscan.engine.cuda.PtxBuild");
+        }
+        System.out.println("[ptx] " + built + " of " + KernelSources.files().size() + " kernels built to PTX (" + ARCH
+                + ", " + version + ") in " + out);
+    }
+
+    /** nvcc from NVCC, PATH, or the usual install places; null when there is none. */
+    public static Path nvcc() {
+        List<String> candidates = new ArrayList<>();
+        if (System.getenv("NVCC") != null) candidates.add(System.getenv("NVCC"));
+        String path = System.getenv("PATH");
+        if (path != null) for (String d : path.split(java.io.File.pathSeparator)) candidates.add(d + "/nvcc");
+        candidates.addAll(List.of("/usr/local/cuda/bin/nvcc", "/usr/local/bin/nvcc", "/usr/bin/nvcc"));
+        for (String c : candidates) {
+            if (!c.isBlank() && Files.isExecutable(Path.of(c))) return Path.of(c);
+        }
+        return null;
+    }
+
+    private static String run(List<String> cmd, String kernel) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] output = p.getInputStream().readAllBytes();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", cmd) + ": timed out");
+        }
+        String text = new String(output, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
+            throw new IOException((kernel == null ? "" : "kernels/" + kernel + ".cl: ") + "nvcc failed:\n" + text);
+        }
+        return text;
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package neuroscan.engine.cuda;
+
+import neuroscan.engine.gpu.KernelSources;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One kernel source, two runtimes: the PTX the build made with nvcc from kernels/ through common.h's CUDA
+ * half (PtxBuild, run by Maven before the tests) is on the classpath, as the jar ships it, for every kernel
+ * file, built with the geometry the host launches with; and ptxas, assembling it for sm_90 (H100/H200),
+ * reports no register spills. Skips where nvcc is not installed (then the build ships no PTX).
+ */
+class PtxBuildTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void everyKernelShipsAsPtxThatAssemblesForSm90WithoutSpills() throws Exception {
+        Path nvcc = PtxBuild.nvcc();
+        Assumptions.assumeTrue(nvcc != null, "PTX build test skipped: nvcc not found (set NVCC)");
+        Properties props = new Properties();
+        try (InputStream in = resource(PtxBuild.PROPERTIES)) {
+            assertNotNull(in, "nvcc is installed but the build shipped no " + PtxBuild.PROPERTIES);
+            props.load(in);
+        }
+        assertEquals(String.join(" ", KernelSources.defines(PtxBuild.D_HEAD)), props.getProperty("defines"));
+        assertTrue(Modules.Shipped.load().orElseThrow().fits(PtxBuild.D_HEAD));
+        Path ptxas = nvcc.resolveSibling("ptxas");
+        for (String name : KernelSources.files().keySet()) {
+            String ptx;
+            try (InputStream in = resource(name + ".ptx")) {
+                assertNotNull(in, name + ".ptx missing from the classpath");
+                ptx = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            assertTrue(ptx.contains(".entry " + name + "("), name + ".ptx lacks the kernel's entry point");
+            Path file = tmp.resolve(name + ".ptx");
+            Files.writeString(file, ptx);
+            String report = run(List.of(ptxas.toString(), "-arch=sm_90", "-v", file.toString(), "-o",
+                    tmp.resolve(name + ".cubin").toString()));
+            Matcher m = Pattern.compile("(\\d+) bytes spill stores, (\\d+) bytes spill loads").matcher(report);
+            assertTrue(m.find(), name + ": no ptxas report: " + report);
+            do {
+                assertEquals("0", m.group(1), name + " spills registers: " + report);
+                assertEquals("0", m.group(2), name + " spills registers: " + report);
+            } while (m.find());
+        }
+    }
+
+    private static InputStream resource(String file) {
+        return PtxBuildTest.class.getResourceAsStream("/" + PtxBuild.DIR + "/" + file);
+    }
+
+    private String run(List<String> cmd) throws IOException, InterruptedException {
+        Path log = tmp.resolve("log.txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", cmd) + ": timed out");
+        String out = Files.readString(log);
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ":\n" + out);
+        return out;
+    }
+}
