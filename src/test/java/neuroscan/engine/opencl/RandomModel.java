@@ -7,17 +7,17 @@ import java.util.List;
 import java.util.Random;
 
 /** Random models and documents for the OpenCL tests. */
-final class RandomModel {
+public final class RandomModel {
     private RandomModel() {
     }
 
     /** The CPU engine's random model (non-zero biases, peaked attention), so both engines test on the same kind. */
-    static Weights create(ModelConfig c, long seed) {
+    public static Weights create(ModelConfig c, long seed) {
         return neuroscan.engine.cpu.RandomWeights.create(c, seed);
     }
 
     /** Documents of random lengths in 1..maxLen with random token ids. */
-    static List<int[]> docs(Random r, int n, int maxLen, int vocab) {
+    public static List<int[]> docs(Random r, int n, int maxLen, int vocab) {
         int[][] docs = new int[n][];
         for (int d = 0; d < n; d++) {
             docs[d] = new int[1 + r.nextInt(maxLen)];

@@ -12,12 +12,12 @@ import java.util.List;
  * neuroscan.engine.cpu.{Embed, LayerNorm, GemmBias, CausalAttention, MlpInGeluMax}.twin and the store's
  * neuroscan.store.TopK), which KernelsTest checks the kernels against as well.
  */
-final class Twins {
+public final class Twins {
     private Twins() {
     }
 
     /** embed.cl: x[t] = W_E[tokens[t]] + W_pos[t - offsets[doc of t]]. */
-    static float[] embed(int[] tokens, int[] offsets, float[] W_E, float[] W_pos, int dModel) {
+    public static float[] embed(int[] tokens, int[] offsets, float[] W_E, float[] W_pos, int dModel) {
         float[] x = new float[tokens.length * dModel];
         for (int d = 0; d + 1 < offsets.length; d++)
             for (int t = offsets[d]; t < offsets[d + 1]; t++)
@@ -27,7 +27,7 @@ final class Twins {
     }
 
     /** layer_norm.cl: per row (x - mean) / sqrt(var + eps) * w + b; w == null is LNPre. */
-    static float[] layerNorm(float[] x, float[] w, float[] b, int rows, int dModel, double eps) {
+    public static float[] layerNorm(float[] x, float[] w, float[] b, int rows, int dModel, double eps) {
         float[] y = new float[rows * dModel];
         for (int r = 0; r < rows; r++) {
             double mean = 0, var = 0;
@@ -44,7 +44,7 @@ final class Twins {
     }
 
     /** gemm_bias.cl: act(A[M,K] @ B[K,N] + bias) (+ R). act: neuroscan.engine.gpu.Calls.ACT_*. */
-    static float[] gemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
+    public static float[] gemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
         float[] C = new float[M * N];
         for (int r = 0; r < M; r++)
             for (int c = 0; c < N; c++) {
@@ -57,7 +57,7 @@ final class Twins {
     }
 
     /** causal_attention.cl: qkv [T, 3 h dh] (q | k | v) -> z [T, h dh], causal within each document. */
-    static float[] causalAttention(float[] qkv, int[] offsets, int nHeads, int dHead) {
+    public static float[] causalAttention(float[] qkv, int[] offsets, int nHeads, int dHead) {
         int hd = nHeads * dHead, T = offsets[offsets.length - 1];
         float[] z = new float[T * hd];
         for (int d = 0; d + 1 < offsets.length; d++)
@@ -84,7 +84,7 @@ final class Twins {
     }
 
     /** mlp_in_gelu_max.cl: per document and neuron, max over positions of act(A @ W_in + b_in) and its first position. */
-    static void mlpInGeluMax(float[] A, float[] W_in, float[] b_in, int[] offsets, int N, int K, int act,
+    public static void mlpInGeluMax(float[] A, float[] W_in, float[] b_in, int[] offsets, int N, int K, int act,
                              float[] max, int[] arg) {
         int T = offsets[offsets.length - 1];
         float[] post = gemmBias(A, W_in, b_in, null, T, N, K, act);
@@ -104,14 +104,14 @@ final class Twins {
     }
 
     /** One (document, max, position) candidate for a neuron's top-k. */
-    record Entry(float max, int doc, int pos) {
+    public record Entry(float max, int doc, int pos) {
     }
 
     /**
      * topk_merge.cl, by brute force: for each neuron all candidates ever offered, sorted by max
      * descending then document ascending, the first k kept; empty slots are (-inf, -1, -1).
      */
-    static void topK(List<List<Entry>> perNeuron, int k, float[] max, int[] doc, int[] pos) {
+    public static void topK(List<List<Entry>> perNeuron, int k, float[] max, int[] doc, int[] pos) {
         int dMlp = perNeuron.size();
         for (int n = 0; n < dMlp; n++) {
             List<Entry> all = new ArrayList<>(perNeuron.get(n));
@@ -125,7 +125,7 @@ final class Twins {
         }
     }
 
-    static double activation(int act, double x) {
+    public static double activation(int act, double x) {
         return switch (act) {
             case neuroscan.engine.gpu.Calls.ACT_GELU -> Gelu.exact(x);
             case neuroscan.engine.gpu.Calls.ACT_GELU_NEW -> Gelu.tanh(x);
