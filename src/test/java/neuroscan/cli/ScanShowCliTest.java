@@ -151,17 +151,39 @@ class ScanShowCliTest {
     @Test
     void openClScanMatchesCpuScan() throws Exception {
         Assumptions.assumeTrue(CL.unavailable().isEmpty(), () -> "OpenCL scan test skipped: " + CL.unavailable().orElse(""));
-        Path ocl = tmp.resolve("run-ocl");
+        scanMatchesCpuScan("opencl");
+    }
+
+    /** Issue 6: the same on an NVIDIA GPU through CUDA. */
+    @Test
+    void cudaScanMatchesCpuScan() throws Exception {
+        var why = neuroscan.engine.cuda.CU.unavailable();
+        Assumptions.assumeTrue(why.isEmpty(), () -> "CUDA scan test skipped: " + why.orElse(""));
+        scanMatchesCpuScan("cuda");
+    }
+
+    @Test
+    void cudaBackendWithoutAGpuSaysWhyInOneLine() {
+        var why = neuroscan.engine.cuda.CU.unavailable();
+        Assumptions.assumeTrue(why.isPresent(), "a CUDA GPU is present");
         var r = CliFixtures.run("scan", "--model", model.toString(), "--dataset", CliFixtures.PARQUET.toString(),
-                "--max-docs", "" + DOCS, "--top-k", "" + K, "--out", ocl.toString(), "--quiet", "--backend", "opencl");
+                "--max-docs", "2", "--out", tmp.resolve("run-nocuda").toString(), "--quiet", "--backend", "cuda");
+        assertEquals(1, r.code());
+        assertEquals("neuroscan: --backend cuda: " + why.get(), r.err().strip());
+    }
+
+    private void scanMatchesCpuScan(String backend) throws Exception {
+        Path out = tmp.resolve("run-" + backend);
+        var r = CliFixtures.run("scan", "--model", model.toString(), "--dataset", CliFixtures.PARQUET.toString(),
+                "--max-docs", "" + DOCS, "--top-k", "" + K, "--out", out.toString(), "--quiet", "--backend", backend);
         assertEquals(0, r.code(), r.err());
-        TopK cpu = StoreFile.read(run.resolve(StoreFile.NAME)).topK(), gpu = StoreFile.read(ocl.resolve(StoreFile.NAME)).topK();
+        TopK cpu = StoreFile.read(run.resolve(StoreFile.NAME)).topK(), gpu = StoreFile.read(out.resolve(StoreFile.NAME)).topK();
         for (int n = 0; n < cpu.dMlp(); n++) {
             Set<Integer> a = new HashSet<>(), b = new HashSet<>();
             for (int rank = 0; rank < K; rank++) {
                 a.add(cpu.doc(rank, n));
                 b.add(gpu.doc(rank, n));
-                assertEquals(cpu.max(rank, n), gpu.max(rank, n), 1e-4, "neuron " + n + " rank " + rank);
+                assertEquals(cpu.max(rank, n), gpu.max(rank, n), 1e-4, backend + ": neuron " + n + " rank " + rank);
             }
             if (!a.equals(b)) {  // membership may differ only at a tie within tolerance at rank k-1
                 assertEquals(cpu.max(K - 1, n), gpu.max(K - 1, n), 1e-4);
