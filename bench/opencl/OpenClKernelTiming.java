@@ -1,12 +1,10 @@
 import neuroscan.engine.opencl.OpenClDevices;
 import neuroscan.engine.opencl.OpenClEngine;
 import neuroscan.engine.gpu.KernelTime;
+import neuroscan.engine.cpu.RandomWeights;
 import neuroscan.model.ModelConfig;
-import neuroscan.model.Tensor;
-import neuroscan.model.Weights;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +32,7 @@ public final class OpenClKernelTiming {
         int tokens = docs.stream().mapToInt(d -> d.length).sum();
 
         System.out.println("device " + OpenClDevices.select(device).describe());
-        try (OpenClEngine e = OpenClEngine.open(randomWeights(cfg, r), device, tokens)) {
+        try (OpenClEngine e = OpenClEngine.open(RandomWeights.create(cfg, 1), device, tokens)) {
             System.out.println(e.describe() + "; " + docs.size() + " documents, " + tokens + " tokens; median of " + reps
                     + " runs after 1 warm-up");
             e.profile(docs);                                            // warm-up: kernel compilation, first touch
@@ -80,32 +78,5 @@ public final class OpenClKernelTiming {
         List<KernelTime> sorted = new ArrayList<>(ts);
         sorted.sort((a, b) -> Double.compare(a.millis(), b.millis()));
         return sorted.get(sorted.size() / 2);
-    }
-
-    /** Gaussian-ish weights (sum of uniforms), scaled by 1/sqrt(fan-in): only the shapes matter for timing. */
-    private static Weights randomWeights(ModelConfig c, SplittableRandom r) {
-        int dm = c.dModel(), h = c.nHeads(), dh = c.dHead(), mlp = c.dMlp();
-        Map<String, Tensor> t = new HashMap<>();
-        put(t, r, "embed.W_E", 1, 0, c.dVocab(), dm);
-        put(t, r, "pos_embed.W_pos", 0.5, 0, c.nCtx(), dm);
-        for (String ln : List.of("ln1", "ln2")) {
-            put(t, r, "blocks.0." + ln + ".w", 0.1, 1, dm);
-            put(t, r, "blocks.0." + ln + ".b", 0.1, 0, dm);
-        }
-        for (String w : List.of("W_Q", "W_K", "W_V")) put(t, r, "blocks.0.attn." + w, 1 / Math.sqrt(dm), 0, h, dm, dh);
-        for (String b : List.of("b_Q", "b_K", "b_V")) put(t, r, "blocks.0.attn." + b, 0.1, 0, h, dh);
-        put(t, r, "blocks.0.attn.W_O", 1 / Math.sqrt(h * dh), 0, h, dh, dm);
-        put(t, r, "blocks.0.attn.b_O", 0.1, 0, dm);
-        put(t, r, "blocks.0.mlp.W_in", 1 / Math.sqrt(dm), 0, dm, mlp);
-        put(t, r, "blocks.0.mlp.b_in", 0.1, 0, mlp);
-        put(t, r, "blocks.0.mlp.W_out", 1 / Math.sqrt(mlp), 0, mlp, dm);
-        put(t, r, "blocks.0.mlp.b_out", 0.1, 0, dm);
-        return Weights.from(c, t, "random gelu-1l-shaped model");
-    }
-
-    private static void put(Map<String, Tensor> t, SplittableRandom r, String name, double scale, double mean, long... shape) {
-        float[] v = new float[(int) Tensor.numel(shape)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (mean + scale * (r.nextDouble() + r.nextDouble() + r.nextDouble() - 1.5) * 2);
-        t.put(name, Tensor.of(name, v, shape));
     }
 }
