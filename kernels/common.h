@@ -1,6 +1,6 @@
 /*
  * common.h: the portability layer every kernel file is built with. The OpenCL host prepends it to each
- * kernel source; the planned CUDA build (NVRTC) will prepend the same file. Kernels therefore spell
+ * kernel source; so do the CUDA builds (nvcc at build time, NVRTC at run time). Kernels therefore spell
  * qualifiers, indices, barriers and math only through these macros, never in OpenCL- or CUDA-only words.
  *
  * Conventions: row-major float32 matrices, int indices (every buffer here is < 2^31 elements), a batch's
@@ -25,7 +25,7 @@
   #define TANHF(x)      tanh(x)
   #define SQRTF(x)      sqrt(x)
   #define NEG_INF       (-INFINITY)
-#else /* CUDA (NVRTC): 1-D/2-D grids map onto blockIdx/threadIdx the same way */
+#else /* CUDA (nvcc, NVRTC): 1-D/2-D grids map onto blockIdx/threadIdx the same way */
   #define KERNEL        extern "C" __global__
   #define GLOBAL
   #define LOCAL_PTR
