@@ -102,9 +102,7 @@ public final class CudaEngine implements Engine {
     @Override
     public void docMax(List<int[]> docs, float[] max, int[] argmax) {
         GpuModel.validate(cfg, docs);
-        if (max.length < (long) docs.size() * dMlp || argmax.length < (long) docs.size() * dMlp) {
-            throw new IllegalArgumentException("result arrays hold fewer than " + docs.size() + " x " + dMlp + " entries");
-        }
+        GpuModel.checkResultArrays(docs.size(), dMlp, max, argmax);
         if (docs.isEmpty()) return;
         try {
             CU.check("cuCtxSetCurrent", ctx);
@@ -265,15 +263,7 @@ public final class CudaEngine implements Engine {
 
     /** Packs the batch's tokens and offsets into pinned slot {@code slot}. */
     private void stage(List<int[]> docs, Batch b, int slot) {
-        MemorySegment ht = p.hostTokens[slot], ho = p.hostOffsets[slot];
-        int off = 0;
-        for (int d = 0; d < b.count(); d++) {
-            int[] t = docs.get(b.first() + d);
-            ho.setAtIndex(JAVA_INT, d, off);
-            MemorySegment.copy(t, 0, ht, JAVA_INT, 4L * off, t.length);
-            off += t.length;
-        }
-        ho.setAtIndex(JAVA_INT, b.count(), off);
+        Batches.stage(docs, b, p.hostTokens[slot], p.hostOffsets[slot]);
     }
 
     private static void copyIn(CudaBuffer to, MemorySegment from, long bytes, MemorySegment stream) {

@@ -1,5 +1,6 @@
 package neuroscan.engine.gpu;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,5 +29,20 @@ public final class Batches {
         }
         if (first < docs.size()) out.add(new Batch(first, docs.size() - first, tokens));
         return out;
+    }
+
+    /**
+     * Packs batch {@code b}'s documents back to back into {@code tokens} and their starts into {@code offsets}
+     * (count + 1 ints: document d owns tokens [offsets[d], offsets[d + 1])), the layout every kernel reads.
+     */
+    public static void stage(List<int[]> docs, Batch b, MemorySegment tokens, MemorySegment offsets) {
+        int off = 0;
+        for (int d = 0; d < b.count(); d++) {
+            int[] t = docs.get(b.first() + d);
+            offsets.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, d, off);
+            MemorySegment.copy(t, 0, tokens, java.lang.foreign.ValueLayout.JAVA_INT, 4L * off, t.length);
+            off += t.length;
+        }
+        offsets.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, b.count(), off);
     }
 }

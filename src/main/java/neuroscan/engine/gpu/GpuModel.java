@@ -73,6 +73,13 @@ public final class GpuModel {
         }
     }
 
+    /** The caller's result arrays hold [nDocs, d_mlp] entries. */
+    public static void checkResultArrays(int nDocs, int dMlp, float[] max, int[] argmax) {
+        if (max.length < (long) nDocs * dMlp || argmax.length < (long) nDocs * dMlp) {
+            throw new IllegalArgumentException("result arrays hold fewer than " + nDocs + " x " + dMlp + " entries");
+        }
+    }
+
     /** FLOPs of causal attention over these documents: q.k and p.v over each causal triangle. */
     public static double attentionFlop(ModelConfig cfg, List<int[]> docs, int first, int count) {
         double f = 0;

@@ -116,9 +116,7 @@ public final class OpenClEngine implements Engine {
     @Override
     public void docMax(List<int[]> docs, float[] max, int[] argmax) {
         validate(docs);
-        if (max.length < (long) docs.size() * dMlp || argmax.length < (long) docs.size() * dMlp) {
-            throw new IllegalArgumentException("result arrays hold fewer than " + docs.size() + " x " + dMlp + " entries");
-        }
+        GpuModel.checkResultArrays(docs.size(), dMlp, max, argmax);
         if (docs.isEmpty()) return;
         int from = 0;
         while (true) {
@@ -142,9 +140,9 @@ public final class OpenClEngine implements Engine {
             CL.write(compute, p.tokens[0], 0, p.hostTokens[0].asSlice(0, 4L * tokens.length), true, List.of()).close();
             CL.write(compute, p.offsets[0], 0, p.hostOffsets[0].asSlice(0, 8), true, List.of()).close();
             trunk(List.of(tokens), b, 0, List.of(), null);
-            p.post().run(compute, tokens.length, List.of()).close();
+            kernels.launch(compute, Calls.gemmBias(p.a, W_in, b_in, null, p.post(), tokens.length, dMlp, dm, act), List.of()).close();
             compute.finish();
-            return Transfers.readFloats(compute, p.post, tokens.length * dMlp);
+            return Transfers.readFloats(compute, p.post(), tokens.length * dMlp);
         } catch (CLException e) {
             throw deviceError(e);
         }
@@ -174,7 +172,7 @@ public final class OpenClEngine implements Engine {
             CL.write(compute, p.tokens[0], 0, p.hostTokens[0].asSlice(0, 4L * b.tokens()), true, List.of()).close();
             CL.write(compute, p.offsets[0], 0, p.hostOffsets[0].asSlice(0, 4L * (b.count() + 1)), true, List.of()).close();
             trunk(docs, b, 0, List.of(), t);
-            t.add(p.mlpMax[0].run(compute, b.count(), List.of()), 2.0 * b.tokens() * dm * dMlp,
+            t.add(kernels.launch(compute, mlpMax(b, 0), List.of()), 2.0 * b.tokens() * dm * dMlp,
                     4.0 * ((long) b.tokens() * dm + (long) dm * dMlp + 2L * b.count() * dMlp));
             t.add(scratch.merge(b.count(), 0), 0, 4.0 * (2L * b.count() * dMlp + 6L * scratch.k * dMlp));
             compute.finish();
@@ -255,7 +253,7 @@ public final class OpenClEngine implements Engine {
                 int s = i & 1;
                 Batch b = batches.get(i);
                 trunk(docs, b, s, uploads.get(s), timings);
-                addOrClose(timings, p.mlpMax[s].run(compute, b.count(), List.of()), 0, 0);
+                addOrClose(timings, kernels.launch(compute, mlpMax(b, s), List.of()), 0, 0);
                 done[s] = sink.enqueue(b, s);
                 compute.flush();
                 closeAll(uploads.get(s));
@@ -286,15 +284,7 @@ public final class OpenClEngine implements Engine {
 
     /** Packs the batch's tokens and offsets into host slot {@code slot}. */
     private void stage(List<int[]> docs, Batch b, int slot) {
-        MemorySegment ht = p.hostTokens[slot], ho = p.hostOffsets[slot];
-        int off = 0;
-        for (int d = 0; d < b.count(); d++) {
-            int[] t = docs.get(b.first() + d);
-            ho.setAtIndex(JAVA_INT, d, off);
-            MemorySegment.copy(t, 0, ht, JAVA_INT, 4L * off, t.length);
-            off += t.length;
-        }
-        ho.setAtIndex(JAVA_INT, b.count(), off);
+        Batches.stage(docs, b, p.hostTokens[slot], p.hostOffsets[slot]);
     }
 
     /** Stages and enqueues a non-blocking upload of the batch on the transfer queue. */
@@ -314,14 +304,30 @@ public final class OpenClEngine implements Engine {
     private void trunk(List<int[]> docs, Batch b, int s, List<Event> wait, Timings t) {
         int T = b.tokens(), n = b.count();
         double attnFlop = GpuModel.attentionFlop(cfg, docs, b.first(), n);
-        addOrClose(t, p.embed[s].run(compute, n, T, wait), 0, 4.0 * 3 * T * dm);
-        if (p.ln1 != null) addOrClose(t, p.ln1.run(compute, T, List.of()), 8.0 * T * dm, 4.0 * 3 * T * dm);
-        addOrClose(t, p.qkvProj.run(compute, T, List.of()), 2.0 * T * dm * 3 * hd,
+        float eps = (float) cfg.eps();
+        boolean ln = cfg.normalization() != null;
+        addOrClose(t, kernels.launch(compute, Calls.embed(p.tokens[s], p.offsets[s], n, T, dm, W_E, W_pos, p.x), wait),
+                0, 4.0 * 3 * T * dm);
+        if (ln) {
+            addOrClose(t, kernels.launch(compute, Calls.layerNorm(p.x, ln1w, ln1b, p.a, T, dm, eps), List.of()),
+                    8.0 * T * dm, 4.0 * 3 * T * dm);
+        }
+        addOrClose(t, kernels.launch(compute, Calls.gemmBias(p.a, Wqkv, bqkv, null, p.qkv, T, 3 * hd, dm, Calls.ACT_NONE),
+                List.of()), 2.0 * T * dm * 3 * hd,
                 4.0 * ((long) T * dm + 3L * dm * hd + 3L * T * hd));
-        addOrClose(t, p.attn[s].run(compute, n, T, List.of()), attnFlop, 4.0 * 4 * T * hd);
-        addOrClose(t, p.outProj.run(compute, T, List.of()), 2.0 * T * hd * dm,
+        addOrClose(t, kernels.launch(compute, Calls.causalAttention(p.qkv, p.offsets[s], n, T, cfg.nHeads(), p.z), List.of()),
+                attnFlop, 4.0 * 4 * T * hd);
+        addOrClose(t, kernels.launch(compute, Calls.gemmBias(p.z, W_O, b_O, p.x, p.x, T, dm, hd, Calls.ACT_NONE), List.of()),
+                2.0 * T * hd * dm,
                 4.0 * ((long) T * hd + (long) hd * dm + 2L * T * dm));
-        if (p.ln2 != null) addOrClose(t, p.ln2.run(compute, T, List.of()), 8.0 * T * dm, 4.0 * 3 * T * dm);
+        if (ln) {
+            addOrClose(t, kernels.launch(compute, Calls.layerNorm(p.x, ln2w, ln2b, p.a, T, dm, eps), List.of()),
+                    8.0 * T * dm, 4.0 * 3 * T * dm);
+        }
+    }
+
+    private neuroscan.engine.gpu.Call mlpMax(Batch b, int s) {
+        return Calls.mlpInGeluMax(p.a, W_in, b_in, p.offsets[s], b.count(), dMlp, dm, act, p.docMax, p.docArg);
     }
 
     private static void addOrClose(Timings t, Event e, double flop, double bytes) {
@@ -475,20 +481,14 @@ public final class OpenClEngine implements Engine {
         GpuModel.validate(cfg, docs);
     }
 
-    /** The batch-sized buffers, host staging and bound kernels: built once, replayed for every batch. */
+    /** The batch-sized buffers and host staging: allocated once, reused for every batch. */
     private final class Pipeline implements AutoCloseable {
         final int maxTokens, maxDocs;
         final Buffer x, a, qkv, z, docMax, docArg;
         final Buffer[] tokens = new Buffer[2], offsets = new Buffer[2];
         final MemorySegment[] hostTokens = new MemorySegment[2], hostOffsets = new MemorySegment[2],
                 hostMax = new MemorySegment[2], hostArg = new MemorySegment[2];
-        final Kernels.Embed[] embed = new Kernels.Embed[2];
-        final Kernels.CausalAttention[] attn = new Kernels.CausalAttention[2];
-        final Kernels.MlpInGeluMax[] mlpMax = new Kernels.MlpInGeluMax[2];
-        final Kernels.LayerNorm ln1, ln2;
-        final Kernels.GemmBias qkvProj, outProj;
         private Buffer post;
-        private Kernels.GemmBias postProj;
         private final Deque<AutoCloseable> mine = new ArrayDeque<>();
         private final Arena arena = Arena.ofShared();
 
@@ -511,30 +511,16 @@ public final class OpenClEngine implements Engine {
                     hostArg[s] = arena.allocate(JAVA_INT, (long) maxDocs * dMlp);
                 }
                 compute.finish();   // drivers may allocate lazily: the fills above make failures show here
-                float eps = (float) cfg.eps();
-                boolean ln = cfg.normalization() != null;
-                ln1 = ln ? op(kernels.new LayerNorm(x, ln1w, ln1b, a, dm, eps)) : null;
-                ln2 = ln ? op(kernels.new LayerNorm(x, ln2w, ln2b, a, dm, eps)) : null;
-                qkvProj = op(kernels.new GemmBias(a, Wqkv, bqkv, null, qkv, 3 * hd, dm, Calls.ACT_NONE));
-                outProj = op(kernels.new GemmBias(z, W_O, b_O, x, x, dm, hd, Calls.ACT_NONE));
-                for (int s = 0; s < 2; s++) {
-                    embed[s] = op(kernels.new Embed(tokens[s], offsets[s], dm, W_E, W_pos, x));
-                    attn[s] = op(kernels.new CausalAttention(qkv, offsets[s], cfg.nHeads(), z));
-                    mlpMax[s] = op(kernels.new MlpInGeluMax(a, W_in, b_in, offsets[s], dMlp, dm, act, docMax, docArg));
-                }
             } catch (RuntimeException e) {
                 close();
                 throw e;
             }
         }
 
-        /** hook_post for one document: act(a @ W_in + b_in) written out, [n_ctx, d_mlp] at most. */
-        Kernels.GemmBias post() {
-            if (postProj == null) {
-                post = buffer((long) cfg.nCtx() * dMlp, "hook_post");
-                postProj = op(kernels.new GemmBias(a, W_in, b_in, null, post, dMlp, dm, act));
-            }
-            return postProj;
+        /** hook_post of one document, [n_ctx, d_mlp] at most: made on first use. */
+        Buffer post() {
+            if (post == null) post = buffer((long) cfg.nCtx() * dMlp, "hook_post");
+            return post;
         }
 
         private Buffer buffer(long floats, String what) {
@@ -544,10 +530,6 @@ public final class OpenClEngine implements Engine {
             return b;
         }
 
-        private <T extends Kernels.Op> T op(T o) {
-            mine.push(o);
-            return o;
-        }
 
         @Override
         public void close() {
@@ -573,8 +555,6 @@ public final class OpenClEngine implements Engine {
     public final class DeviceTopK implements AutoCloseable {
         final int k;
         private final Buffer max, doc, pos;
-        private Kernels.TopkMerge merge;
-        private Pipeline boundTo;
 
         private DeviceTopK(int k) {
             this.k = k;
@@ -624,12 +604,7 @@ public final class OpenClEngine implements Engine {
         }
 
         Event merge(int nDocs, int firstDoc) {
-            if (boundTo != p) {
-                if (merge != null) merge.close();
-                merge = kernels.new TopkMerge(p.docMax, p.docArg, dMlp, k, max, doc, pos);
-                boundTo = p;
-            }
-            return merge.run(compute, nDocs, firstDoc, List.of());
+            return kernels.launch(compute, Calls.topkMerge(p.docMax, p.docArg, nDocs, firstDoc, dMlp, k, max, doc, pos), List.of());
         }
 
         /** Copies the store out, each [k, d_mlp] row-major: max descending per neuron, doc/pos -1 where empty. */
@@ -647,7 +622,6 @@ public final class OpenClEngine implements Engine {
 
         @Override
         public void close() {
-            if (merge != null) merge.close();
             closeQuietly(pos);
             closeQuietly(doc);
             closeQuietly(max);

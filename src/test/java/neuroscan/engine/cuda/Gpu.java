@@ -14,7 +14,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * GPU 0 for the kernel tests, opened once per test JVM: its primary context, a stream, and the kernel
  * modules per d_head. Where CUDA is missing, {@link #get()} skips the calling test with the reason.
  */
-final class Gpu {
+final class Gpu implements neuroscan.engine.gpu.KernelDevice {
     final CudaDevices.Info info;
     final MemorySegment ctx, stream;
     private final Map<Integer, Modules> modules = new HashMap<>();
@@ -39,20 +39,24 @@ final class Gpu {
         return modules.computeIfAbsent(dHead, d -> new Modules(info, d));
     }
 
-    CudaBuffer floats(float[] v) {
+    @Override
+    public CudaBuffer floats(float[] v) {
         return upload(MemorySegment.ofArray(v));
     }
 
-    CudaBuffer ints(int[] v) {
+    @Override
+    public CudaBuffer ints(int[] v) {
         return upload(MemorySegment.ofArray(v));
     }
 
     /** n floats, every one {@code value} (NaN: a kernel that skips an element shows). */
-    CudaBuffer filled(long n, float value) {
+    @Override
+    public CudaBuffer filled(long n, float value) {
         return filledBits(n, Float.floatToRawIntBits(value));
     }
 
-    CudaBuffer filledInts(long n, int value) {
+    @Override
+    public CudaBuffer filledInts(long n, int value) {
         return filledBits(n, value);
     }
 
@@ -73,15 +77,17 @@ final class Gpu {
         return b;
     }
 
-    float[] read(CudaBuffer b, int n) {
+    @Override
+    public float[] read(neuroscan.engine.gpu.DeviceBuffer b, int n) {
         float[] out = new float[n];
-        MemorySegment.copy(download(b, 4L * n), JAVA_FLOAT, 0, out, 0, n);
+        MemorySegment.copy(download((CudaBuffer) b, 4L * n), JAVA_FLOAT, 0, out, 0, n);
         return out;
     }
 
-    int[] readInts(CudaBuffer b, int n) {
+    @Override
+    public int[] readInts(neuroscan.engine.gpu.DeviceBuffer b, int n) {
         int[] out = new int[n];
-        MemorySegment.copy(download(b, 4L * n), JAVA_INT, 0, out, 0, n);
+        MemorySegment.copy(download((CudaBuffer) b, 4L * n), JAVA_INT, 0, out, 0, n);
         return out;
     }
 
@@ -92,7 +98,8 @@ final class Gpu {
         return host;
     }
 
-    void launch(int dHead, neuroscan.engine.gpu.Call c) {
+    @Override
+    public void launch(int dHead, neuroscan.engine.gpu.Call c) {
         Launches.launch(modules(dHead), stream, c);
         CU.check("cuStreamSynchronize", stream);
     }

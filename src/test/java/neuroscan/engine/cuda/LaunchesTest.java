@@ -74,7 +74,14 @@ class LaunchesTest {
 
     @Test
     void aBufferOfAnotherRuntimeIsRefused() {
-        neuroscan.engine.gpu.DeviceBuffer other = () -> 4;
+        neuroscan.engine.gpu.DeviceBuffer other = new neuroscan.engine.gpu.DeviceBuffer() {
+            public long bytes() {
+                return 4;
+            }
+
+            public void close() {
+            }
+        };
         Call c = Calls.embed(other, X, 1, 1, 1, X, X, X);
         try (Arena a = Arena.ofConfined()) {
             assertThrows(IllegalArgumentException.class, () -> Launches.pack(a, c));

@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
  * {@link #get()} skips the calling test with the reason (a JUnit assumption), so the rest of the suite
  * still runs.
  */
-final class Device {
+final class Device implements neuroscan.engine.gpu.KernelDevice {
     final OpenClDevices.Info info;
     final CL.Context ctx;
     final CL.Queue queue;
@@ -41,35 +41,47 @@ final class Device {
         return kernels;
     }
 
-    CL.Buffer floats(float[] v) {
+    @Override
+    public CL.Buffer floats(float[] v) {
         return Transfers.upload(ctx, queue, v, "test");
     }
 
-    CL.Buffer ints(int[] v) {
+    @Override
+    public CL.Buffer ints(int[] v) {
         return Transfers.upload(ctx, queue, v, "test");
     }
 
     /** A read-write buffer filled with the float {@code value}. */
-    CL.Buffer filled(long n, float value) {
+    @Override
+    public CL.Buffer filled(long n, float value) {
         CL.Buffer b = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4 * n, "test");
         CL.fill(queue, b, Float.floatToRawIntBits(value), java.util.List.of()).close();
         return b;
     }
 
-    CL.Buffer filledInts(long n, int value) {
+    @Override
+    public CL.Buffer filledInts(long n, int value) {
         CL.Buffer b = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4 * n, "test");
         CL.fill(queue, b, value, java.util.List.of()).close();
         return b;
     }
 
-    float[] read(CL.Buffer b, int n) {
+    @Override
+    public float[] read(neuroscan.engine.gpu.DeviceBuffer b, int n) {
         queue.finish();
-        return Transfers.readFloats(queue, b, n);
+        return Transfers.readFloats(queue, (CL.Buffer) b, n);
     }
 
-    int[] readInts(CL.Buffer b, int n) {
+    @Override
+    public int[] readInts(neuroscan.engine.gpu.DeviceBuffer b, int n) {
         queue.finish();
-        return Transfers.readInts(queue, b, n);
+        return Transfers.readInts(queue, (CL.Buffer) b, n);
+    }
+
+    @Override
+    public void launch(int dHead, neuroscan.engine.gpu.Call c) {
+        kernels(dHead).launch(queue, c, java.util.List.of()).close();
+        queue.finish();
     }
 
     static MemorySegment none() {

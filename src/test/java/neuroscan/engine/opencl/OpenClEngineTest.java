@@ -1,16 +1,13 @@
 package neuroscan.engine.opencl;
 
 import neuroscan.NeuroscanException;
-import neuroscan.engine.ReferenceEngine;
-import neuroscan.model.ModelConfig;
-import neuroscan.model.Weights;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import neuroscan.engine.Engine;
+import neuroscan.engine.gpu.GpuEngineContract;
+import neuroscan.engine.gpu.Twins;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,80 +15,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The whole OpenCL forward pass against {@link ReferenceEngine} (plain loops in double) on a small random model. */
-class OpenClEngineTest {
-    // d_model 48 and d_mlp 100 divide no tile; 3 heads of 16; n_ctx 96 > attention blocks of 32
-    static final ModelConfig CFG = ModelConfig.gelu1lShaped(48, 3, 100, 96, 61);
-    static Weights weights;
-    static ReferenceEngine reference;
-    static List<int[]> docs;
-    static float[] refMax;
-    static int[] refArg;
-
-    @BeforeAll
-    static void setUp() {
-        weights = RandomModel.create(CFG, 7);
-        reference = new ReferenceEngine(weights);
-        docs = new ArrayList<>(RandomModel.docs(new Random(3), 40, CFG.nCtx(), CFG.dVocab()));
-        docs.set(5, new int[CFG.nCtx()]);   // a full n_ctx document and a one-token one
-        docs.set(6, new int[]{4});
-        refMax = new float[docs.size() * CFG.dMlp()];
-        refArg = new int[docs.size() * CFG.dMlp()];
-        reference.docMax(docs, refMax, refArg);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        reference.close();
+/**
+ * The OpenCL engine: {@link GpuEngineContract}'s checks against the reference, plus what only it does (the
+ * top-k store on the device, halving a batch that does not fit, bad input).
+ */
+class OpenClEngineTest extends GpuEngineContract {
+    @Override
+    protected Engine open(Integer maxBatchTokens) {
+        Device.get();
+        return maxBatchTokens == null ? OpenClEngine.open(weights, 0) : OpenClEngine.open(weights, 0, maxBatchTokens);
     }
 
     @Test
-    void docMaxMatchesTheReferenceAcrossManyBatches() {
+    void describesItselfAndKeepsTheRequestedBatch() {
         Device.get();
-        // batches of 96 tokens (n_ctx): dozens of batches, so both token slots are reused many times
         try (OpenClEngine e = OpenClEngine.open(weights, 0, CFG.nCtx())) {
-            assertEquals(CFG.nCtx(), e.maxBatchTokens());
-            checkDocMax(e);
-        }
-    }
-
-    @Test
-    void docMaxMatchesTheReferenceInOneBatch() {
-        Device.get();
-        try (OpenClEngine e = OpenClEngine.open(weights, 0)) {
             assertTrue(e.describe().startsWith("opencl: "), e.describe());
-            checkDocMax(e);
-        }
-    }
-
-    private void checkDocMax(OpenClEngine e) {
-        int n = CFG.dMlp();
-        float[] max = new float[docs.size() * n];
-        int[] arg = new int[docs.size() * n];
-        e.docMax(docs, max, arg);
-        KernelsTest.assertClose(refMax, max, 1e-4, "docMax");
-        for (int d = 0; d < docs.size(); d++) {
-            float[] post = null;
-            for (int j = 0; j < n; j++) {
-                int i = d * n + j;
-                if (arg[i] == refArg[i]) continue;
-                if (post == null) post = reference.hookPost(docs.get(d));
-                float there = post[arg[i] * n + j];   // a different argmax must be a near-tie
-                if (Math.abs(there - refMax[i]) > 1e-4) {
-                    fail("doc " + d + " neuron " + j + ": argmax " + arg[i] + " (" + there + "), expected " + refArg[i]);
-                }
-            }
-        }
-    }
-
-    @Test
-    void hookPostMatchesTheReference() {
-        Device.get();
-        try (OpenClEngine e = OpenClEngine.open(weights, 0)) {
-            for (int d : new int[]{5, 6, 11}) {
-                int[] t = docs.get(d);
-                KernelsTest.assertClose(reference.hookPost(t), e.hookPost(t), 1e-4, "hook_post of doc " + d);
-            }
+            assertEquals(CFG.nCtx(), e.maxBatchTokens());
         }
     }
 
@@ -116,7 +56,7 @@ class OpenClEngineTest {
             top.add(docs.subList(17, docs.size()), 117);
             top.read(max, doc, pos);
         }
-        KernelsTest.assertClose(eMax, max, 1e-4, "top-k max");
+        neuroscan.engine.gpu.KernelsContract.assertClose(eMax, max, 1e-4, "top-k max");
         for (int i = 0; i < k * n; i++) {
             if (doc[i] == eDoc[i]) {
                 assertEquals(ePos[i], pos[i], "pos " + i);
@@ -159,7 +99,7 @@ class OpenClEngineTest {
             assertThrows(IllegalArgumentException.class, () -> e.docMax(List.of(new int[0]), max, arg));
             // and the engine still works afterwards
             e.docMax(docs.subList(6, 7), max, arg);
-            KernelsTest.assertClose(java.util.Arrays.copyOfRange(refMax, 6 * CFG.dMlp(), 7 * CFG.dMlp()), max, 1e-4, "doc 6");
+            neuroscan.engine.gpu.KernelsContract.assertClose(java.util.Arrays.copyOfRange(refMax, 6 * CFG.dMlp(), 7 * CFG.dMlp()), max, 1e-4, "doc 6");
             assertArrayEquals(new int[CFG.dMlp()], arg);   // one token: position 0 everywhere
         }
     }

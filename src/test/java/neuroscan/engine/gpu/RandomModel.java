@@ -1,4 +1,4 @@
-package neuroscan.engine.opencl;
+package neuroscan.engine.gpu;
 
 import neuroscan.model.ModelConfig;
 import neuroscan.model.Weights;

@@ -1,4 +1,4 @@
-package neuroscan.engine.opencl;
+package neuroscan.engine.gpu;
 
 import neuroscan.engine.Gelu;
 

@@ -1,0 +1,99 @@
+package neuroscan.engine.gpu;
+
+import neuroscan.engine.Engine;
+import neuroscan.engine.ReferenceEngine;
+import neuroscan.model.ModelConfig;
+import neuroscan.model.Weights;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A whole GPU forward pass against {@link ReferenceEngine} (plain loops in double) on a small random
+ * model: per-document max and argmax across many batches and in one, and hook_post. One set of tests, run
+ * on each runtime by a subclass (OpenCL's {@code OpenClEngineTest}, CUDA's {@code CudaEngineTest}), which
+ * adds the tests of what only its runtime does.
+ */
+public abstract class GpuEngineContract {
+    // d_model 48 and d_mlp 100 divide no tile; 3 heads of 16; n_ctx 96 > attention blocks of 32
+    public static final ModelConfig CFG = ModelConfig.gelu1lShaped(48, 3, 100, 96, 61);
+    protected static Weights weights;
+    protected static ReferenceEngine reference;
+    protected static List<int[]> docs;
+    protected static float[] refMax;
+    protected static int[] refArg;
+
+    /** The engine under test on device 0, for batches of {@code maxBatchTokens} (null: its default). Skips where missing. */
+    protected abstract Engine open(Integer maxBatchTokens);
+
+    @BeforeAll
+    static void setUp() {
+        weights = RandomModel.create(CFG, 7);
+        reference = new ReferenceEngine(weights);
+        docs = new ArrayList<>(RandomModel.docs(new Random(3), 40, CFG.nCtx(), CFG.dVocab()));
+        docs.set(5, new int[CFG.nCtx()]);   // a full n_ctx document and a one-token one
+        docs.set(6, new int[]{4});
+        refMax = new float[docs.size() * CFG.dMlp()];
+        refArg = new int[docs.size() * CFG.dMlp()];
+        reference.docMax(docs, refMax, refArg);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        reference.close();
+    }
+
+    @Test
+    void docMaxMatchesTheReferenceAcrossManyBatches() {
+        // batches of n_ctx tokens: dozens of batches, so both token slots are reused many times
+        try (Engine e = open(CFG.nCtx())) {
+            checkDocMax(e);
+            checkDocMax(e);   // a second call reuses what the first set up
+        }
+    }
+
+    @Test
+    void docMaxMatchesTheReferenceInOneBatch() {
+        try (Engine e = open(null)) {
+            checkDocMax(e);
+        }
+    }
+
+    @Test
+    void hookPostMatchesTheReference() {
+        try (Engine e = open(null)) {
+            for (int d : new int[]{5, 6, 11}) {
+                int[] t = docs.get(d);
+                KernelsContract.assertClose(reference.hookPost(t), e.hookPost(t), 1e-4, "hook_post of doc " + d);
+            }
+        }
+    }
+
+    /** docMax of every document equals the reference's within 1e-4; a different argmax must be a near-tie. */
+    public static float[] checkDocMax(Engine e) {
+        int n = CFG.dMlp();
+        float[] max = new float[docs.size() * n];
+        int[] arg = new int[docs.size() * n];
+        e.docMax(docs, max, arg);
+        KernelsContract.assertClose(refMax, max, 1e-4, "docMax");
+        for (int d = 0; d < docs.size(); d++) {
+            float[] post = null;
+            for (int j = 0; j < n; j++) {
+                int i = d * n + j;
+                if (arg[i] == refArg[i]) continue;
+                if (post == null) post = reference.hookPost(docs.get(d));
+                float there = post[arg[i] * n + j];
+                if (Math.abs(there - refMax[i]) > 1e-4) {
+                    fail("doc " + d + " neuron " + j + ": argmax " + arg[i] + " (" + there + "), expected " + refArg[i]);
+                }
+            }
+        }
+        return max;
+    }
+}

@@ -1,0 +1,287 @@
+package neuroscan.engine.gpu;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Each kernel of kernels/ against two references on random inputs: the CPU engine's op of the same name
+ * (its Java twin, e.g. {@link neuroscan.engine.cpu.GemmBias#twin}, the code {@code CpuEngine} runs) and
+ * the independent scalar loops in double of {@link Twins}; with sizes that do not divide the tiles (GEMM
+ * 64 x 64 x 16, attention blocks of 32, LayerNorm work-groups of 64) and documents that straddle tile and
+ * block boundaries. One set of tests, run on each runtime by a subclass: OpenCL's {@code KernelsTest}
+ * (PoCL in CI) and CUDA's {@code CudaKernelsTest}.
+ */
+public abstract class KernelsContract {
+    /** The runtime under test; skips the test (an assumption) where it is missing. */
+    protected abstract KernelDevice device();
+
+    private final Random rnd = new Random(42);
+
+    @Test
+    void embedAddsTokenAndPositionRowsPerDocument() {
+        KernelDevice dev = device();
+        int vocab = 37, dModel = 45, nCtx = 70;
+        int[] offsets = offsets(1, 17, 70, 3);
+        int T = offsets[offsets.length - 1];
+        int[] tokens = new int[T];
+        for (int t = 0; t < T; t++) tokens[t] = rnd.nextInt(vocab);
+        float[] W_E = gaussian(vocab * dModel, 1), W_pos = gaussian(nCtx * dModel, 1);
+        try (var tok = dev.ints(tokens); var off = dev.ints(offsets); var we = dev.floats(W_E);
+             var wp = dev.floats(W_pos); var x = dev.filled((long) T * dModel, Float.NaN)) {
+            dev.launch(16, Calls.embed(tok, off, offsets.length - 1, T, dModel, we, wp, x));
+            // one float addition either way: bit-identical
+            float[] got = dev.read(x, T * dModel);
+            assertArrayEquals(Twins.embed(tokens, offsets, W_E, W_pos, dModel), got);
+            assertArrayEquals(neuroscan.engine.cpu.Embed.twin(tokens, offsets, W_E, W_pos, dModel), got, "Embed twin");
+        }
+    }
+
+    @ParameterizedTest(name = "rows {0}, d_model {1}, affine {2}")
+    @CsvSource({"1, 1, true", "13, 45, true", "7, 130, false", "5, 512, true"})
+    void layerNormMatchesTwin(int rows, int dModel, boolean affine) {
+        KernelDevice dev = device();
+        float[] x = gaussian(rows * dModel, 3);
+        for (int i = 0; i < x.length; i++) x[i] += 100;   // a large mean: the two-pass variance must cope
+        float[] w = affine ? gaussian(dModel, 1) : null, b = affine ? gaussian(dModel, 1) : null;
+        try (var xb = dev.floats(x); var wb = affine ? dev.floats(w) : null; var bb = affine ? dev.floats(b) : null;
+             var y = dev.filled((long) rows * dModel, Float.NaN)) {
+            dev.launch(16, Calls.layerNorm(xb, wb, bb, y, rows, dModel, 1e-5f));
+            float[] got = dev.read(y, rows * dModel);
+            assertClose(Twins.layerNorm(x, w, b, rows, dModel, 1e-5), got, 2e-4, "layer_norm");
+            assertClose(neuroscan.engine.cpu.LayerNorm.twin(x, rows, dModel, w, b, 1e-5), got, 2e-4, "LayerNorm twin");
+        }
+    }
+
+    @ParameterizedTest(name = "M {0}, N {1}, K {2}, act {3}, residual {4}")
+    @CsvSource({"1, 1, 1, 0, false", "67, 45, 83, 0, false", "130, 129, 17, 1, false", "64, 64, 16, 2, false",
+            "70, 96, 48, 0, true", "3, 200, 5, 1, true"})
+    void gemmBiasMatchesTwin(int M, int N, int K, int act, boolean residual) {
+        KernelDevice dev = device();
+        float[] A = gaussian(M * K, 1), B = gaussian(K * N, 1), bias = gaussian(N, 1);
+        float[] R = residual ? gaussian(M * N, 1) : null;
+        float[] expected = Twins.gemmBias(A, B, bias, R, M, N, K, act);
+        try (var a = dev.floats(A); var b = dev.floats(B); var bi = dev.floats(bias);
+             var c = residual ? dev.floats(R) : dev.filled((long) M * N, Float.NaN)) {
+            dev.launch(16, Calls.gemmBias(a, b, bi, residual ? c : null, c, M, N, K, act));   // residual: in place
+            float[] got = dev.read(c, M * N);
+            double tol = 1e-5 * Math.sqrt(K) * 10;
+            assertClose(expected, got, tol, "gemm_bias");
+            assertClose(cpuGemmBias(A, B, bias, R, M, N, K, act), got, tol, "GemmBias twin");
+        }
+    }
+
+    @ParameterizedTest(name = "heads {0}, d_head {1}, docs {2}")
+    @CsvSource({"3, 16, '1 31 32 33 70 5'", "2, 8, '100'", "1, 64, '40 1 1 25'"})
+    void causalAttentionMatchesTwin(int nHeads, int dHead, String lengths) {
+        KernelDevice dev = device();
+        int[] offsets = offsets(lengths.split(" "));
+        int T = offsets[offsets.length - 1], hd = nHeads * dHead;
+        float[] qkv = gaussian(T * 3 * hd, 1.5);   // peaked enough that a wrong mask or max shows
+        try (var q = dev.floats(qkv); var off = dev.ints(offsets); var z = dev.filled((long) T * hd, Float.NaN)) {
+            dev.launch(dHead, Calls.causalAttention(q, off, offsets.length - 1, T, nHeads, z));
+            float[] got = dev.read(z, T * hd);
+            assertClose(Twins.causalAttention(qkv, offsets, nHeads, dHead), got, 2e-5, "causal_attention");
+            assertClose(neuroscan.engine.cpu.CausalAttention.twin(qkv, offsets, nHeads, dHead), got, 2e-5, "CausalAttention twin");
+        }
+    }
+
+    @ParameterizedTest(name = "N {0}, K {1}, act {2}, docs {3}")
+    @CsvSource({"130, 45, 1, '1 63 64 65 150 7'", "64, 16, 2, '64'", "5, 3, 1, '2 1 129'"})
+    void mlpInGeluMaxMatchesTwin(int N, int K, int act, String lengths) {
+        KernelDevice dev = device();
+        int[] offsets = offsets(lengths.split(" "));
+        int nDocs = offsets.length - 1, T = offsets[nDocs];
+        float[] A = gaussian(T * K, 1), W = gaussian(K * N, 1), b = gaussian(N, 1);
+        float[] max = new float[nDocs * N];
+        int[] arg = new int[nDocs * N];
+        Twins.mlpInGeluMax(A, W, b, offsets, N, K, act, max, arg);
+        float[] post = Twins.gemmBias(A, W, b, null, T, N, K, act);
+        Result r = runMlpMax(dev, A, W, b, offsets, N, K, act);
+        assertClose(max, r.max, 1e-4, "mlp_in_gelu_max max");
+        assertArgmaxNearTie(arg, post, offsets, N, r.arg, "scalar twin");
+        // the CPU op: its own activations (the unfused path it is bitwise equal to) judge near-ties
+        var cpu = neuroscan.engine.cpu.MlpInGeluMax.twin(A, K, W, N, b, offsets, actFn(act));
+        float[] cpuPost = neuroscan.engine.cpu.MlpInGeluMax.postTwin(A, T, K, W, N, b, actFn(act));
+        assertClose(cpu.max(), r.max, 1e-4, "MlpInGeluMax twin max");
+        assertArgmaxNearTie(cpu.argmax(), cpuPost, offsets, N, r.arg, "MlpInGeluMax twin");
+    }
+
+    /**
+     * The kernel's argmax equals the expected one, or both positions' activations (as the reference
+     * computes them) are within 1e-5: a near-tie, where rounding may pick either.
+     */
+    private static void assertArgmaxNearTie(int[] expected, float[] post, int[] offsets, int N, int[] got, String what) {
+        for (int d = 0; d + 1 < offsets.length; d++)
+            for (int n = 0; n < N; n++) {
+                int i = d * N + n;
+                if (got[i] == expected[i]) continue;
+                float atGot = post[(offsets[d] + got[i]) * N + n], atExpected = post[(offsets[d] + expected[i]) * N + n];
+                if (Math.abs(atGot - atExpected) > 1e-5) {
+                    fail(what + ": doc " + d + " neuron " + n + ": argmax " + got[i] + " (" + atGot + "), expected "
+                            + expected[i] + " (" + atExpected + ")");
+                }
+            }
+    }
+
+    /** The CPU engine's gemm: GemmBias.twin without activation, MlpInGeluMax.postTwin (+ R) with one. */
+    private static float[] cpuGemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
+        if (act == Calls.ACT_NONE) return neuroscan.engine.cpu.GemmBias.twin(A, M, K, B, N, bias, R);
+        float[] c = neuroscan.engine.cpu.MlpInGeluMax.postTwin(A, M, K, B, N, bias, actFn(act));
+        if (R != null) for (int i = 0; i < c.length; i++) c[i] += R[i];
+        return c;
+    }
+
+    private static String actFn(int act) {
+        return act == Calls.ACT_GELU_NEW ? "gelu_new" : "gelu";
+    }
+
+    @Test
+    void mlpInGeluMaxBreaksExactTiesTowardTheFirstPosition() {
+        KernelDevice dev = device();
+        int N = 70, K = 20;
+        // doc 0: 150 copies of one row (every position ties); doc 1: row r at positions 5, 40 and 100 of 130
+        int[] offsets = {0, 150, 280};
+        float[] row = gaussian(K, 1);
+        float[] A = new float[280 * K];
+        for (int t = 0; t < 280; t++) {
+            boolean copy = t < 150 || t == 155 || t == 190 || t == 250;
+            float[] src = copy ? row : gaussian(K, 0.01);   // tiny rows stay below the copies for positive neurons
+            System.arraycopy(src, 0, A, t * K, K);
+        }
+        float[] W = gaussian(K * N, 1), b = new float[N];
+        java.util.Arrays.fill(b, 0.5f);
+        Result r = runMlpMax(dev, A, W, b, offsets, N, K, Calls.ACT_GELU);
+        float[] post = Twins.gemmBias(A, W, b, null, 280, N, K, Calls.ACT_GELU);
+        var cpu = neuroscan.engine.cpu.MlpInGeluMax.twin(A, K, W, N, b, offsets, "gelu");
+        int checked = 0;
+        for (int n = 0; n < N; n++) {
+            assertEquals(0, r.arg[n], "doc 0 neuron " + n);
+            assertEquals(0, cpu.argmax()[n], "MlpInGeluMax twin, doc 0 neuron " + n);
+            float copyValue = post[155 * N + n];
+            boolean copiesWin = true;
+            for (int t = 150; t < 280; t++) if (post[t * N + n] > copyValue + 1e-3f) copiesWin = false;
+            if (copiesWin) {
+                assertEquals(5, r.arg[N + n], "doc 1 neuron " + n);
+                assertEquals(5, cpu.argmax()[N + n], "MlpInGeluMax twin, doc 1 neuron " + n);
+                checked++;
+            }
+        }
+        if (checked < 10) fail("too few neurons where the copied row wins: " + checked);
+    }
+
+    @Test
+    void topkMergeKeepsTheBestKAcrossBatchesWithTiesToTheLowerDocument() {
+        KernelDevice dev = device();
+        int dMlp = 70, k = 5;
+        int[] batchSizes = {3, 4, 8, 1};
+        List<List<Twins.Entry>> offered = new ArrayList<>();
+        for (int n = 0; n < dMlp; n++) offered.add(new ArrayList<>());
+        try (var topMax = dev.filled((long) k * dMlp, Float.NEGATIVE_INFINITY); var topDoc = dev.filledInts((long) k * dMlp, -1);
+             var topPos = dev.filledInts((long) k * dMlp, -1)) {
+            int first = 0;
+            var twin = new neuroscan.store.TopK(k, dMlp);
+            for (int nDocs : batchSizes) {
+                float[] max = new float[nDocs * dMlp];
+                int[] arg = new int[nDocs * dMlp];
+                for (int d = 0; d < nDocs; d++)
+                    for (int n = 0; n < dMlp; n++) {
+                        // few distinct values, so ties across documents and batches are common
+                        max[d * dMlp + n] = rnd.nextInt(6) * 0.5f - 1;
+                        arg[d * dMlp + n] = rnd.nextInt(10) == 0 ? -1 : rnd.nextInt(1000);   // -1: no positions
+                        if (arg[d * dMlp + n] >= 0) offered.get(n).add(new Twins.Entry(max[d * dMlp + n], first + d, arg[d * dMlp + n]));
+                    }
+                // the Java twin, store.TopK.merge: a document without positions offers NaN, which never enters
+                float[] twinMax = max.clone();
+                for (int i = 0; i < twinMax.length; i++) if (arg[i] < 0) twinMax[i] = Float.NaN;
+                int[] ids = new int[nDocs];
+                for (int d = 0; d < nDocs; d++) ids[d] = first + d;
+                twin.merge(nDocs, ids, twinMax, arg);
+                try (var mb = dev.floats(max); var ab = dev.ints(arg)) {
+                    dev.launch(16, Calls.topkMerge(mb, ab, nDocs, first, dMlp, k, topMax, topDoc, topPos));
+                }
+                first += nDocs;
+            }
+            float[] eMax = new float[k * dMlp];
+            int[] eDoc = new int[k * dMlp], ePos = new int[k * dMlp];
+            Twins.topK(offered, k, eMax, eDoc, ePos);
+            float[] gotMax = dev.read(topMax, k * dMlp);
+            int[] gotDoc = dev.readInts(topDoc, k * dMlp), gotPos = dev.readInts(topPos, k * dMlp);
+            assertArrayEquals(eMax, gotMax);
+            assertArrayEquals(eDoc, gotDoc);
+            assertArrayEquals(ePos, gotPos);
+            for (int r = 0; r < k; r++)
+                for (int n = 0; n < dMlp; n++) {
+                    assertEquals(twin.max(r, n), gotMax[r * dMlp + n], "TopK twin max, rank " + r + " neuron " + n);
+                    assertEquals(twin.doc(r, n), gotDoc[r * dMlp + n], "TopK twin doc, rank " + r + " neuron " + n);
+                    assertEquals(twin.pos(r, n), gotPos[r * dMlp + n], "TopK twin pos, rank " + r + " neuron " + n);
+                }
+        }
+    }
+
+    @Test
+    void topkMergeLeavesEmptySlotsWhenThereAreFewerThanKDocuments() {
+        KernelDevice dev = device();
+        int dMlp = 3, k = 4;
+        float[] max = {1, 2, 3, 1, 5, 0};
+        int[] arg = {7, 8, 9, 4, 5, 6};
+        try (var topMax = dev.filled((long) k * dMlp, Float.NEGATIVE_INFINITY); var topDoc = dev.filledInts((long) k * dMlp, -1);
+             var topPos = dev.filledInts((long) k * dMlp, -1); var mb = dev.floats(max); var ab = dev.ints(arg)) {
+            dev.launch(16, Calls.topkMerge(mb, ab, 2, 10, dMlp, k, topMax, topDoc, topPos));
+            float ninf = Float.NEGATIVE_INFINITY;
+            assertArrayEquals(new float[]{1, 5, 3, 1, 2, 0, ninf, ninf, ninf, ninf, ninf, ninf}, dev.read(topMax, 12));
+            assertArrayEquals(new int[]{10, 11, 10, 11, 10, 11, -1, -1, -1, -1, -1, -1}, dev.readInts(topDoc, 12));
+            assertArrayEquals(new int[]{7, 5, 9, 4, 8, 6, -1, -1, -1, -1, -1, -1}, dev.readInts(topPos, 12));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private record Result(float[] max, int[] arg) {
+    }
+
+    private static Result runMlpMax(KernelDevice dev, float[] A, float[] W, float[] b, int[] offsets, int N, int K, int act) {
+        int nDocs = offsets.length - 1;
+        try (var a = dev.floats(A); var w = dev.floats(W); var bb = dev.floats(b); var off = dev.ints(offsets);
+             var mx = dev.filled((long) nDocs * N, Float.NaN); var ag = dev.filledInts((long) nDocs * N, -7)) {
+            dev.launch(16, Calls.mlpInGeluMax(a, w, bb, off, nDocs, N, K, act, mx, ag));
+            return new Result(dev.read(mx, nDocs * N), dev.readInts(ag, nDocs * N));
+        }
+    }
+
+    public static int[] offsets(String... lengths) {
+        int[] l = new int[lengths.length];
+        for (int i = 0; i < l.length; i++) l[i] = Integer.parseInt(lengths[i].trim());
+        return offsets(l);
+    }
+
+    public static int[] offsets(int... lengths) {
+        int[] o = new int[lengths.length + 1];
+        for (int i = 0; i < lengths.length; i++) o[i + 1] = o[i] + lengths[i];
+        return o;
+    }
+
+    private float[] gaussian(int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (rnd.nextGaussian() * scale);
+        return v;
+    }
+
+    public static void assertClose(float[] expected, float[] actual, double tol, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs(expected[i] - actual[i]);
+            if (!(err <= tol * Math.max(1, Math.abs(expected[i])))) {
+                fail(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " (tolerance " + tol + ")");
+            }
+        }
+    }
+}
