@@ -214,11 +214,12 @@ public final class SvgChart {
     }
 
     /**
-     * A tick or value label: at most 4 significant digits, thousands grouped, no exponent and no
-     * trailing zeros: 10,000, 300, 0.01, 74,530, 1.5.
+     * A tick or value label: whole numbers from 1,000 up (thousands grouped), else at most 4 significant
+     * digits; no exponent and no trailing zeros: 10,000, 74,527, 300, 718.4, 0.01, 1.5.
      */
     static String label(double v) {
         if (!Double.isFinite(v)) return String.valueOf(v);
+        if (Math.abs(v) >= 1000) return String.format(Locale.ROOT, "%,d", Math.round(v));
         BigDecimal d = new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros();
         return d.scale() <= 0 ? String.format(Locale.ROOT, "%,d", d.toBigInteger()) : d.toPlainString();
     }

@@ -37,7 +37,7 @@ class SvgChartTest {
         for (int t = 0; t <= 80_000; t += 10_000) assertTrue(texts.contains(String.format("%,d", t)), "tick " + t + " in " + texts);
         assertTrue(texts.contains("Throughput <tokens/s> & more"), "title round-trips through escaping");
         assertTrue(texts.contains("LibTorch <seed> & \"best\" 'x' \u27E8BEL\u27E9</svg>"), "label escaped, control as a glyph: " + texts);
-        assertTrue(texts.contains("74,530") && texts.contains("4,406"), "value labels, 4 significant digits: " + texts);
+        assertTrue(texts.contains("74,527") && texts.contains("4,406"), "value labels: " + texts);
         assertEquals(1, doc.getElementsByTagName("svg").getLength(), "the hostile label did not close the document");
     }
 
@@ -94,7 +94,9 @@ class SvgChartTest {
         assertArrayEquals(new double[]{100, 1000}, SvgChart.decades(100, 100), "one value still gets a decade");
         assertArrayEquals(new double[]{100, 10000}, SvgChart.decades(100, 10000), "exact powers are not widened");
         assertEquals("0.03", SvgChart.label(0.03));
-        assertEquals("12,240", SvgChart.label(12243.4));
+        assertEquals("12,243", SvgChart.label(12243.4));
+        assertEquals("718.4", SvgChart.label(718.43), "4 significant digits below 1,000");
+        assertEquals("1,000", SvgChart.label(999.99));
         assertEquals("1.5", SvgChart.label(1.5));
         assertEquals("0", SvgChart.label(0));
     }

@@ -26,10 +26,10 @@ public final class KernelBench {
     private KernelBench() {
     }
 
-    /** {@code quick}: two benchmarks, one 100 ms iteration each, no warm-up (a smoke test of the same path, not a measurement). */
+    /** {@code quick}: three benchmarks, one 100 ms iteration each, no warm-up (a smoke test of the same path, not a measurement). */
     public static List<Kernel> run(boolean quick) throws RunnerException {
         Options opt = new OptionsBuilder()
-                .include(quick ? "^neuroscan\\.engine\\.cpu\\.(FmaPeakBench\\.oneCore|OpsBench\\.gemmBiasQkv)$"
+                .include(quick ? "^neuroscan\\.engine\\.cpu\\.(FmaPeakBench\\.(oneCore|allCores)|OpsBench\\.gemmBiasQkv)$"
                         : "^neuroscan\\.engine\\.cpu\\.(FmaPeakBench|OpsBench)\\.")
                 .warmupIterations(quick ? 0 : 1).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(quick ? 1 : 2).measurementTime(quick ? TimeValue.milliseconds(100) : TimeValue.seconds(1))

@@ -22,7 +22,7 @@ public record ReportOptions(int[] sizes, int seedMax, int bestMax, int openclMax
               --sizes          corpus sizes of the sweep (default 100,300,1000,3000,10000)
               --seed-max       largest size for the LibTorch seed pipeline (default 1000; ~10 docs/s)
               --best-max       largest size for the best LibTorch pipeline (default 3000)
-              --opencl-max     largest size for neuroscan's OpenCL engine, if OpenCL is installed (default 1000; 0: skip)
+              --opencl-max     largest size for neuroscan's OpenCL engine, if OpenCL is installed (default 300; 0: skip)
               --top-k          examples kept per neuron (default 20)
               --corpus-seed    seed of the synthetic corpus (default 1)
               --model DIR      checkpoint folder (default target/gelu1l-shaped, written if missing)
@@ -32,7 +32,7 @@ public record ReportOptions(int[] sizes, int seedMax, int bestMax, int openclMax
     public static ReportOptions parse(String... args) {
         boolean quick = Arrays.asList(args).contains("--quick");
         int[] sizes = quick ? new int[]{2, 4, 8} : new int[]{100, 300, 1000, 3000, 10000};
-        int seedMax = quick ? 4 : 1000, bestMax = quick ? 8 : 3000, openclMax = quick ? 4 : 1000, k = quick ? 5 : 20;
+        int seedMax = quick ? 4 : 1000, bestMax = quick ? 8 : 3000, openclMax = quick ? 2 : 300, k = quick ? 5 : 20;
         long seed = 1;
         Path model = BenchModel.DEFAULT, out = Path.of(quick ? "target/report-quick" : "bench/results");
         boolean jmh = true;

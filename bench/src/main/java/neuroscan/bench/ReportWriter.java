@@ -48,19 +48,28 @@ final class ReportWriter {
         AtomicFiles.writeString(o.out().resolve(README), markdown(h));
     }
 
-    /** The largest size at which every contender that ran at all ran: where they are compared side by side. */
+    /**
+     * The headline size: the largest at which neuroscan CPU and every LibTorch pipeline that ran at all
+     * ran, where they are compared side by side. OpenCL (slow under PoCL) may stop below it; it is then
+     * shown at its own largest size, against neuroscan CPU at that size.
+     */
     int headline() {
         int best = -1;
         for (int n : o.sizes()) {
             boolean all = true;
             for (Contender c : d.contenders()) {
-                List<Run> r = d.runs().get(c.key());
-                if (!r.isEmpty() && run(c, n).isEmpty()) all = false;
+                if (!c.key().equals("opencl") && !d.runs().get(c.key()).isEmpty() && run(c, n).isEmpty()) all = false;
             }
             if (all) best = n;
         }
         if (best < 0) throw new IllegalStateException("no size at which every system ran");
         return best;
+    }
+
+    /** The run of {@code c} shown in the throughput table: at the headline size, else its largest (empty: never ran). */
+    private Optional<Run> shown(Contender c, int h) {
+        List<Run> rs = d.runs().get(c.key());
+        return run(c, h).or(() -> rs.isEmpty() ? Optional.empty() : Optional.of(rs.getLast()));
     }
 
     private Optional<Run> run(Contender c, int n) {
@@ -76,7 +85,8 @@ final class ReportWriter {
     String throughputSvg(int h) {
         List<SvgChart.Bar> bars = new ArrayList<>();
         for (Contender c : charted()) {
-            run(c, h).filter(Run::reported).ifPresent(r -> bars.add(new SvgChart.Bar(c.label(), r.tokens() / r.seconds())));
+            shown(c, h).filter(Run::reported).ifPresent(r -> bars.add(new SvgChart.Bar(
+                    c.label() + (r.docs() == h ? "" : String.format(Locale.ROOT, " (%,d docs)", r.docs())), r.tokens() / r.seconds())));
         }
         return SvgChart.bars(String.format(Locale.ROOT, "Scan throughput, %,d documents (%,d tokens), %d cores", h, tokensAt(h),
                 d.machine().cores()), "tokens per second (higher is better)", bars);
@@ -163,29 +173,34 @@ final class ReportWriter {
         Run base = run(cpu(), h).orElseThrow();
         double peak = peakAll().orElse(Double.NaN);
         boolean withPeak = !Double.isNaN(peak);
-        MarkdownTable t = withPeak
-                ? new MarkdownTable("lrrrrrrl", "system", "seconds", "documents/s", "tokens/s", "GFLOP/s", "% of FMA peak", "neuroscan CPU is", "store")
-                : new MarkdownTable("lrrrrrl", "system", "seconds", "documents/s", "tokens/s", "GFLOP/s", "neuroscan CPU is", "store");
-        double flop = flopAt(h);
+        List<String> head = new ArrayList<>(List.of("system", "documents", "seconds", "documents/s", "tokens/s", "GFLOP/s"));
+        if (withPeak) head.add("% of FMA peak");
+        head.addAll(List.of("neuroscan CPU is", "store"));
+        MarkdownTable t = new MarkdownTable("l" + "r".repeat(head.size() - 2) + "l", head.toArray(String[]::new));
+        List<String> elsewhere = new ArrayList<>();
         for (Contender c : d.contenders()) {
-            Optional<Run> r = run(c, h);
+            Optional<Run> r = shown(c, h);
             if (r.isEmpty()) continue;
             Run x = r.get();
+            Run cpuThen = run(cpu(), x.docs()).orElseThrow();
+            if (x.docs() != h) elsewhere.add(String.format(Locale.ROOT, "%s stops at %,d documents (%s); its row is at that size, "
+                    + "against neuroscan CPU's %.2f s there", c.label(), x.docs(), optionOf(c), cpuThen.seconds()));
             String store = x.verdict() == null ? "reference" : x.verdict().equal() ? "equal" : "**DIFFERS**";
-            List<String> row = new ArrayList<>(List.of(c.label()));
+            List<String> row = new ArrayList<>(List.of(c.label(), group(x.docs())));
             if (x.reported()) {
-                row.addAll(List.of(f2(x.seconds()), String.format(Locale.ROOT, "%.1f", h / x.seconds()), group(tokens / x.seconds()),
+                double flop = flopAt(x.docs()), ratio = x.seconds() / cpuThen.seconds();
+                row.addAll(List.of(f2(x.seconds()), String.format(Locale.ROOT, "%.1f", x.docs() / x.seconds()), group(x.tokens() / x.seconds()),
                         String.format(Locale.ROOT, "%.0f", flop / x.seconds() / 1e9)));
                 if (withPeak) row.add(String.format(Locale.ROOT, "%.0f%%", 100 * flop / x.seconds() / 1e9 / peak));
-                double ratio = x.seconds() / base.seconds();
                 row.add(c == cpu() ? "-" : ratio >= 1 ? times(ratio) + " faster" : times(1 / ratio) + " slower");
             } else {
-                for (int i = 0; i < (withPeak ? 6 : 5); i++) row.add("not reported");
+                for (int i = 0; i < head.size() - 3; i++) row.add("not reported");
             }
             row.add(store);
             t.row(row.toArray(String[]::new));
         }
         sb.append(t).append('\n');
+        for (String e : elsewhere) sb.append(e).append(".\n\n");
         sb.append("![Throughput per system, tokens per second](").append(THROUGHPUT_SVG).append(")\n\n");
         if (withPeak) {
             sb.append(String.format(Locale.ROOT, "%% of FMA peak: of this run's `FmaPeakBench.allCores`, %.0f GFLOP/s (see CPU kernels below).%n%n", peak));
