@@ -22,14 +22,14 @@ public final class MarkdownTable {
         if (align.length() != header.length || !align.matches("[lr]*")) {
             throw new IllegalArgumentException("align \"" + align + "\" must be one l or r per column (" + header.length + ")");
         }
-        this.header = Arrays.stream(header).map(MarkdownTable::cell).toArray(String[]::new);
+        this.header = Arrays.stream(header).map(MarkdownTable::escape).toArray(String[]::new);
         this.right = new boolean[header.length];
         for (int i = 0; i < right.length; i++) right[i] = align.charAt(i) == 'r';
     }
 
     public MarkdownTable row(String... cells) {
         if (cells.length != header.length) throw new IllegalArgumentException(cells.length + " cells in a row of a " + header.length + "-column table");
-        rows.add(Arrays.stream(cells).map(MarkdownTable::cell).toArray(String[]::new));
+        rows.add(Arrays.stream(cells).map(MarkdownTable::escape).toArray(String[]::new));
         return this;
     }
 
@@ -62,8 +62,11 @@ public final class MarkdownTable {
         sb.append('\n');
     }
 
-    /** One cell's text: no pipe, line break or HTML can escape it (see the class comment). */
-    static String cell(String s) {
+    /**
+     * One cell's text: no pipe, line break or HTML can escape it (see the class comment). Also safe for
+     * running text (a list item, a paragraph) where {@code \|} reads as a plain pipe.
+     */
+    public static String escape(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 8);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -31,6 +31,7 @@ class MarkdownTableTest {
         assertEquals(3, lines.length, "line breaks in a cell do not start rows: " + t);
         assertEquals(List.of("a \\| b \\| c \\| d \\|  &lt;script>alert(1)&lt;/script> &amp;amp;", "2"), cells(lines[2]));
         assertTrue(!t.contains("<"), "no HTML tag can open: " + t);
+        assertEquals("`a` &lt;b> \\| c", MarkdownTable.escape(" `a` <b> | c\n"), "backticks are the caller's; trimmed");
     }
 
     @Test

@@ -79,7 +79,7 @@ public final class Report {
         try (CpuEngine cpu = new CpuEngine(lm.weights()); LibTorchScans torch = torchNeeded ? new LibTorchScans(lm.weights()) : null) {
             engines.put("neuroscan CPU engine", cpu.describe());
             engines.put("LibTorch", torch != null ? torch.describe() : "not run");
-            engines.put("OpenCL", ocl != null ? ocl.describe() : o.openclMax() >= o.sizes()[0] ? "none usable (see the notes)" : "not run (--opencl-max 0)");
+            engines.put("OpenCL", ocl != null ? ocl.describe() : o.openclMax() >= o.sizes()[0] ? "none usable (see the notes)" : "not run (--opencl-max " + o.openclMax() + ")");
             List<Contender> cs = contenders(o, nCtx, cpu, torch, ocl);
             System.out.printf("%d systems over %s documents (top-k %d):%n", cs.size(), java.util.Arrays.toString(o.sizes()), o.topK());
             for (Contender c : cs) System.out.printf("  %-34s up to %,d documents%n", c.label(), Math.min(c.maxDocs(), o.maxSize()));
@@ -100,7 +100,7 @@ public final class Report {
 
     static List<Contender> contenders(ReportOptions o, int nCtx, CpuEngine cpu, LibTorchScans torch, OpenClEngine ocl) {
         List<Contender> cs = new ArrayList<>();
-        cs.add(new Contender("cpu", "neuroscan CPU", "`CpuEngine` (Java Vector API; " + cpu.describe() + "): `docMax` over windows "
+        cs.add(new Contender("cpu", "neuroscan CPU", "`CpuEngine` (Java Vector API, all cores): `docMax` over windows "
                 + "of 64 documents and `TopK.merge`, the compute path of `neuroscan scan`; documents unpadded, documents of "
                 + "similar lengths packed into bins by the engine.", o.maxSize(), false, Ref.NONE, true, true, Ref.CPU,
                 (docs, k) -> EngineScan.scan(cpu, docs, k)));
@@ -109,7 +109,7 @@ public final class Report {
                     + "with PAD to n_ctx = " + nCtx + " (`neuroscan scan --include-padding`): the seed's semantics and the same work as the "
                     + "seed pipeline; the reference for its store. Not in the charts.", o.seedMax(), true, Ref.NONE, false, false,
                     Ref.CPU_PADDED, (docs, k) -> EngineScan.scan(cpu, docs, k)));
-            cs.add(new Contender("seed", "LibTorch seed pipeline", "the seed notebook's scan in LibTorch (" + torch.describe() + "): "
+            cs.add(new Contender("seed", "LibTorch seed pipeline", "the seed notebook's scan in LibTorch: "
                     + "batches of 16 documents padded with PAD to n_ctx, full forward to `hook_post`, max over all positions (pads "
                     + "included), the seed's `MaxStore.batch_update` (sort the batch, masked replace of the store minimum row by row), "
                     + "final sort.", o.seedMax(), false, Ref.CPU_PADDED, false, true, Ref.NONE, torch::seed));
@@ -123,7 +123,7 @@ public final class Report {
         }
         if (ocl != null) {
             cs.add(new Contender("opencl", ocl.describe().contains("Portable Computing Language") ? "neuroscan OpenCL (PoCL)" : "neuroscan OpenCL",
-                    "`OpenClEngine` (" + ocl.describe() + "), the kernels of `kernels/`, same windows and merge as neuroscan CPU. "
+                    "`OpenClEngine`, the kernels of `kernels/` (device in the machine table), same windows and merge as neuroscan CPU. "
                             + "Under PoCL it runs on the same CPU cores: it is there to test the kernels, not to be fast.",
                     o.openclMax(), false, Ref.CPU, true, true, Ref.NONE, (docs, k) -> EngineScan.scan(ocl, docs, k)));
         }

@@ -115,7 +115,7 @@ final class ReportWriter {
         sb.append("# neuroscan vs LibTorch: benchmark report\n\n");
         if (o.quick()) sb.append("**`--quick` smoke test: tiny sizes, the numbers mean nothing.**\n\n");
         sb.append(String.format(Locale.ROOT, "Written by `%s` on %s, commit `%s`, in %.1f minutes. Regenerate it with that command "
-                + "(see [bench/README.md](../README.md)); do not edit by hand.%n%n", o.commandLine(), m.date(), m.commit(), d.wallSeconds() / 60));
+                + "(see [bench/README.md](%s)); do not edit by hand.%n%n", o.commandLine(), m.date(), m.commit(), d.wallSeconds() / 60, benchReadme()));
 
         sb.append("## Machine\n\n");
         MarkdownTable mt = new MarkdownTable("ll", "item", "value");
@@ -138,7 +138,7 @@ final class ReportWriter {
         systems(sb);
         if (!d.notes().isEmpty()) {
             sb.append("## Notes from this run\n\n");
-            for (String n : d.notes()) sb.append("- ").append(n).append('\n');
+            for (String n : d.notes()) sb.append("- ").append(MarkdownTable.escape(n)).append('\n');
             sb.append('\n');
         }
         return sb.toString();
@@ -301,7 +301,7 @@ final class ReportWriter {
     private void kernels(StringBuilder sb, int h) {
         sb.append("## CPU kernels (JMH, short run)\n\n");
         if (d.kernels().isEmpty()) {
-            sb.append("Not run (`--no-jmh`). See [bench/README.md](../README.md) for the JMH benchmarks.\n\n");
+            sb.append("Not run (`--no-jmh`). See [bench/README.md](").append(benchReadme()).append(") for the JMH benchmarks.\n\n");
             return;
         }
         double one = peak("FmaPeakBench.oneCore").orElse(Double.NaN), all = peakAll().orElse(Double.NaN);
@@ -325,9 +325,11 @@ final class ReportWriter {
 
     private void systems(StringBuilder sb) {
         sb.append("## The systems\n\n");
-        for (Contender c : d.contenders()) sb.append("- **").append(c.label()).append("**: ").append(c.how()).append('\n');
+        for (Contender c : d.contenders()) {
+            sb.append("- **").append(MarkdownTable.escape(c.label())).append("**: ").append(MarkdownTable.escape(c.how())).append('\n');
+        }
         sb.append("\nneuroscan's times exclude reading and tokenizing text and writing the run folder (the same for every system "
-                + "here, since all of them get token ids); `neuroscan scan` overlaps tokenizing with compute.\n");
+                + "here, since all of them get token ids); `neuroscan scan` overlaps tokenizing with compute.\n\n");
     }
 
     // ---- json
@@ -375,7 +377,16 @@ final class ReportWriter {
             systems.add(s);
         }
         root.put("systems", systems);
-        root.put("kernels", d.kernels());
+        List<Object> kernels = new ArrayList<>();
+        for (Kernel k : d.kernels()) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("benchmark", k.name());
+            x.put("threads", k.threads());
+            x.put("gflops", k.gflops());
+            x.put("error", Double.isNaN(k.error()) ? null : k.error());   // JMH gives no error for a single iteration
+            kernels.add(x);
+        }
+        root.put("kernels", kernels);
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -384,6 +395,12 @@ final class ReportWriter {
     }
 
     // ---- helpers
+
+    /** bench/README.md relative to the report's folder (../README.md for bench/results), for links. */
+    private String benchReadme() {
+        java.nio.file.Path readme = java.nio.file.Path.of("bench", "README.md").toAbsolutePath();
+        return o.out().toAbsolutePath().normalize().relativize(readme).toString().replace('\\', '/');
+    }
 
     private Optional<Run> runOf(String key, int n) {
         return d.contenders().stream().filter(c -> c.key().equals(key)).findFirst().flatMap(c -> run(c, n));
