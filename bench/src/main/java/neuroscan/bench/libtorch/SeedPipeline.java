@@ -21,7 +21,7 @@ import java.util.List;
  */
 final class SeedPipeline {
     static final int BATCH = 16;
-    static final int PAD = 2;
+    static final int PAD = neuroscan.bench.Corpus.PAD;
 
     private final TorchForward fwd;
     private final NDManager m;
