@@ -180,7 +180,7 @@ junit() {
   found=$(n 'tests found'); ok=$(n 'tests successful'); failed=$(n 'tests failed')
   aborted=$(n 'tests aborted'); cfailed=$(n 'containers failed')
   found=${found:-0} ok=${ok:-0} failed=${failed:-0} aborted=${aborted:-0} cfailed=${cfailed:-0}
-  local note="$ok passed, $failed failed, $aborted skipped of $found"
+  local note="$ok passed, $failed failed, $aborted skipped of $found${NEUROSCAN_CUDA_PTX:+; NEUROSCAN_CUDA_PTX=$NEUROSCAN_CUDA_PTX}"
   if [ "$RC" = 125 ]; then record "$name" SKIP 0 "out of time budget"
   elif [ "$RC" = 124 ] || [ "$RC" = 137 ]; then record "$name" FAIL "$SECS" "timed out; $note"
   elif grep -q 'ClassNotFoundException' "$f"; then record "$name" FAIL "$SECS" "test class not found in $TESTCP"

@@ -275,16 +275,25 @@ def main():
 
     torch.set_grad_enabled(False)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
-    torch.set_float32_matmul_precision("highest")              # true float32 GEMMs, no TF32: stores compare to 1e-4
+    try:
+        torch.set_float32_matmul_precision("highest")          # true float32 GEMMs, no TF32: stores compare to 1e-4
+    except (AttributeError, RuntimeError) as e:
+        log(f"seed_pipeline: could not set float32 matmul precision: {e}")
     device = torch.device("cuda" if (a.device == "auto" and torch.cuda.is_available()) else
                           ("cpu" if a.device == "auto" else a.device))
-    res = {"torch": torch.__version__, "device": str(device), "threads": torch.get_num_threads(),
-           "matmul_precision": torch.get_float32_matmul_precision()}
+    res = {"torch": torch.__version__, "device": str(device), "threads": torch.get_num_threads()}
+    try:
+        res["matmul_precision"] = torch.get_float32_matmul_precision()
+    except (AttributeError, RuntimeError):
+        res["matmul_precision"] = "?"
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
         res.update(gpu=p.name, sms=p.multi_processor_count, capability=f"{p.major}.{p.minor}",
                    gpu_mem_gib=round(p.total_memory / 2 ** 30, 1), cuda=torch.version.cuda)
-        res["tf32"] = bool(torch.backends.cuda.matmul.allow_tf32)
+        try:
+            res["tf32"] = bool(torch.backends.cuda.matmul.allow_tf32)
+        except (AttributeError, RuntimeError):
+            pass
     log("seed_pipeline: torch %s on %s%s" % (torch.__version__, device, f" ({res['gpu']})" if "gpu" in res else
                                                 f" ({res['threads']} threads)"))
 
