@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# bench/gpu-check.sh: the one script for a lent GPU machine (CUDA + PyTorch, no Java, no network).
+# Uses the bundle bench/gpu-bundle.sh made (jlinked JRE, stripped jar, test classes, JUnit console):
+# prints the GPU, makes the gelu-1l-shaped model and the benchmark corpus, runs the CUDA kernel tests
+# (PTX from the jar and NVRTC) and the OpenCL ones where an NVIDIA ICD exists, scans on CUDA, the CPU
+# engine (and OpenCL), compares the stores, times the seed's PyTorch pipeline on the same GPU and the
+# kernels, and writes results.md, results.json, gpu-check.log and logs.tar.gz under $OUT.
+# Every step logs and goes on after a failure; exit 0 only when every check passed (speed goals are
+# reported in results.md, not counted). Without a CUDA driver the CUDA steps are skipped, so it can be
+# dry-run anywhere: DOCS=200 SEED_DOCS=32 bench/gpu-check.sh (bench/README.md, "GPU check").
+#
+# Environment: OUT (results; default target/gpu-check-out), DOCS (10000), SEED_DOCS (= DOCS), TOPK (20),
+# REPS (3 timed CUDA scans), BUDGET_S (540: no step starts after this), GPU_BUNDLE (target/gpu-bundle),
+# JAVA (a java to use instead of the bundle's), PYTHON (a python3 with torch), WORK (scratch directory).
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO" || exit 2
+OUT=${OUT:-$REPO/target/gpu-check-out}
+WORK=${WORK:-${TMPDIR:-/tmp}/neuroscan-gpucheck}
+BUNDLE=${GPU_BUNDLE:-$REPO/target/gpu-bundle}
+DOCS=${DOCS:-10000}
+SEED_DOCS=${SEED_DOCS:-$DOCS}
+TOPK=${TOPK:-20}
+REPS=${REPS:-3}
+BUDGET_S=${BUDGET_S:-540}
+mkdir -p "$OUT"
+rm -rf "$WORK" && mkdir -p "$WORK"/{logs,json,runs,bin,tmp} || exit 2
+: > "$OUT/gpu-check.log"
+exec > >(tee -a "$OUT/gpu-check.log") 2>&1
+TEE_PID=$!
+STEPS=$WORK/steps.tsv WALLS=$WORK/walls.tsv
+: > "$STEPS"; : > "$WALLS"
+T_START=$(date +%s.%N)
+export PYTHONUNBUFFERED=1 RUST_FLAVOR=cpu DJL_CACHE_DIR="$WORK/djl" OPT_OUT_TRACKING=true HF_HUB_OFFLINE=1
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+left() { awk -v a="$T_START" -v b="$(now)" -v t="$BUDGET_S" 'BEGIN { printf "%d", t - (b - a) }'; }
+say() { printf '\n=== [%6ss] %s\n' "$(since "$T_START")" "$*"; }
+# record NAME STATUS SECONDS NOTE: one line of the checks table (STATUS: PASS, FAIL, SKIP, INFO)
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >> "$STEPS"; echo "--> $1: $2${4:+ ($4)}"; }
+
+# run NAME TIMEOUT CMD...: CMD with its output in logs/NAME.log (and here); sets RC and SECS. A step
+# that would start past the budget is skipped (RC=125), and no step runs past it.
+run() {
+  local name=$1 to=$2; shift 2
+  local l; l=$(left)
+  if [ "$l" -le 5 ]; then RC=125 SECS=0; echo "(skipped $name: out of the ${BUDGET_S} s budget)"; return 125; fi
+  [ "$to" -gt "$l" ] && to=$l
+  say "$name: $*"
+  local t0; t0=$(now)
+  timeout -k 5 "$to" "$@" 2>&1 | tee "$WORK/logs/$name.log"
+  RC=${PIPESTATUS[0]}
+  SECS=$(since "$t0")
+  [ "$RC" = 124 ] || [ "$RC" = 137 ] && echo "(timed out after ${to} s)"
+  return "$RC"
+}
+# check NAME TIMEOUT CMD...: run, then PASS on exit 0, else FAIL
+check() {
+  local name=$1; run "$@"
+  case $RC in
+    0) record "$name" PASS "$SECS" ;;
+    125) record "$name" SKIP 0 "out of time budget" ;;
+    124|137) record "$name" FAIL "$SECS" "timed out" ;;
+    *) record "$name" FAIL "$SECS" "exit $RC: $(lastline "$WORK/logs/$name.log")" ;;
+  esac
+}
+# the last non-empty line of a log (a one-line error, usually), shortened
+lastline() { grep -v '^\s*$' "$1" 2>/dev/null | grep -v 'Using incubator modules' | tail -1 | cut -c1-160 | tr '|\t' '/ '; }
+
+# ------------------------------------------------------------------------------------------ tools
+say "locating Java, Python, the bundle"
+if [ -n "${JAVA:-}" ]; then :
+elif [ -x "$BUNDLE/jre/bin/java" ]; then JAVA=$BUNDLE/jre/bin/java
+elif [ -f "$BUNDLE/jre.tar.xz" ]; then
+  t0=$(now)
+  tar -xJf "$BUNDLE/jre.tar.xz" -C "$WORK" 2>/dev/null \
+    || python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$BUNDLE/jre.tar.xz" "$WORK"
+  JAVA=$WORK/jre/bin/java
+  # the class-data archive a JDK install has (jlink leaves it out to stay small): faster JVM starts
+  "$JAVA" -Xshare:dump > "$WORK/logs/cds.log" 2>&1 || echo "(no CDS archive: see logs/cds.log)"
+  record jre-unpack PASS "$(since "$t0")" "$BUNDLE/jre.tar.xz"
+elif [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java
+else JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+fi
+pick() { for f in "$@"; do [ -e "$f" ] && { echo "$f"; return 0; }; done; echo "$1"; }
+JAR=$(pick "$BUNDLE/neuroscan.jar" "$REPO/target/neuroscan.jar")
+TESTCP=$(pick "$BUNDLE/test-classes" "$REPO/target/test-classes")
+JUNIT=$(pick "$BUNDLE/junit-platform-console-standalone.jar" $(ls ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/*/*.jar 2>/dev/null | sort -V | tail -1))
+BENCHCP=$(pick "$BUNDLE/bench-classes" "$REPO/target/bench-classes")
+PY=""
+for c in "${PYTHON:-}" python3 /usr/bin/python3; do
+  [ -n "$c" ] && "$c" -c 'import torch, numpy' >/dev/null 2>&1 && { PY=$c; break; }
+done
+PYNP=$PY
+[ -z "$PYNP" ] && for c in python3 /usr/bin/python3; do "$c" -c 'import numpy' >/dev/null 2>&1 && { PYNP=$c; break; }; done
+XMX=${JAVA_XMX:-$(awk '/MemTotal/ { g = int($2 / 1048576 / 2); print (g > 24 ? 24 : (g < 2 ? 2 : g)) "g" }' /proc/meminfo)}
+JFLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx$XMX -Djava.io.tmpdir=$WORK/tmp"
+NS=$WORK/bin/neuroscan
+printf '#!/usr/bin/env bash\nexec %q %s -jar %q "$@"\n' "$JAVA" "$JFLAGS" "$JAR" > "$NS" && chmod +x "$NS"
+echo "java:   $JAVA ($("$JAVA" -version 2>&1 | head -1))"
+echo "jar:    $JAR ($(du -h "$JAR" 2>/dev/null | cut -f1))"
+echo "tests:  $TESTCP; junit: $JUNIT; bench classes: $BENCHCP"
+echo "python: ${PY:-none with torch} ${PY:+($("$PY" -c 'import torch; print("torch", torch.__version__)'))}; numpy python: ${PYNP:-none}"
+echo "docs $DOCS, seed docs $SEED_DOCS, top-k $TOPK, CUDA scan reps $REPS, budget ${BUDGET_S} s, -Xmx$XMX"
+"$JAVA" -version >/dev/null 2>&1 && record java PASS 0 "$("$JAVA" -version 2>&1 | head -1)" || record java FAIL 0 "$JAVA does not run"
+[ -f "$JAR" ] && record jar PASS 0 "$JAR" || record jar FAIL 0 "no neuroscan.jar: run bench/gpu-bundle.sh first"
+[ -n "$PY" ] && record python-torch PASS 0 "$PY" || record python-torch FAIL 0 "no python3 with torch and numpy"
+
+# --------------------------------------------------------------------------------------- machine
+HAVE_CUDA=0
+if [ "${CUDA:-}" = 0 ]; then :
+elif command -v nvidia-smi >/dev/null && timeout 30 nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then HAVE_CUDA=1
+fi
+NV_ICD=$(grep -lis nvidia /etc/OpenCL/vendors/*.icd 2>/dev/null | head -1)
+ANY_ICD=$(ls /etc/OpenCL/vendors/*.icd 2>/dev/null | head -1)
+{
+  echo "host: $(uname -srm); $(nproc) cores; $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+  grep -m1 'model name' /proc/cpuinfo
+  if [ "$HAVE_CUDA" = 1 ]; then
+    timeout 30 nvidia-smi
+    timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm,clocks.max.mem,power.limit,pstate,persistence_mode,compute_mode,temperature.gpu --format=csv
+  else
+    echo "no CUDA driver (nvidia-smi lists no GPU): CUDA steps are skipped"
+  fi
+  command -v nvcc >/dev/null && nvcc --version | tail -2
+  ldconfig -p 2>/dev/null | grep -E 'libcuda\.so|libnvrtc|libOpenCL' | head -8
+  echo "OpenCL ICDs: $(ls /etc/OpenCL/vendors/ 2>/dev/null | tr '\n' ' ')"
+} 2>&1 | tee "$WORK/logs/machine.log"
+if [ "$HAVE_CUDA" = 1 ]; then
+  timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,persistence_mode --format=csv,noheader,nounits > "$WORK/json/nvidia-smi.csv" 2>/dev/null
+  timeout 30 nvidia-smi 2>/dev/null | grep -o 'CUDA Version: *[0-9.]*' | head -1 > "$WORK/json/cuda-version.txt"
+fi
+if [ -n "$PY" ]; then
+  "$PY" - "$WORK/json/torch.json" <<'EOF' 2>&1 | tee -a "$WORK/logs/machine.log"
+import json, sys, torch
+r = {"torch": torch.__version__, "cuda_available": torch.cuda.is_available(), "torch_cuda": torch.version.cuda}
+if torch.cuda.is_available():
+    p = torch.cuda.get_device_properties(0)
+    r.update(name=p.name, sms=p.multi_processor_count, capability=[p.major, p.minor], mem_gib=round(p.total_memory / 2**30, 1))
+print("torch:", r)
+json.dump(r, open(sys.argv[1], "w"))
+EOF
+fi
+if [ "$HAVE_CUDA" = 1 ]; then
+  # NVRTC (NEUROSCAN_CUDA_PTX=nvrtc) comes with the toolkit, often outside the loader's path
+  if ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so'; then
+    for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+      if ls "$d"/libnvrtc.so* >/dev/null 2>&1; then
+        export LD_LIBRARY_PATH=$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+        record nvrtc-path INFO 0 "libnvrtc not in ldconfig; added $d to LD_LIBRARY_PATH"; break
+      fi
+    done
+  fi
+  # what every new process pays before its first kernel (a floor under one scan's end-to-end time)
+  for i in 1 2; do run "cuda-init-$i" 60 "$PYNP" bench/gpu/cuda_init.py --json "$WORK/json/cuda-init.jsonl"; done
+  record cuda-init "$([ "$RC" = 0 ] && echo INFO || echo FAIL)" "$SECS" "$(lastline "$WORK/logs/cuda-init-2.log")"
+fi
+check devices 60 "$NS" devices
+record cuda-driver "$([ $HAVE_CUDA = 1 ] && echo INFO || echo SKIP)" 0 "$([ $HAVE_CUDA = 1 ] && head -1 "$WORK/json/nvidia-smi.csv" || echo 'no CUDA driver: CUDA steps skipped')"
+
+# ------------------------------------------------------------------------------- model and corpus
+MODEL=$WORK/model CORPUS=$WORK/corpus.jsonl
+check model 120 "$JAVA" $JFLAGS -cp "$JAR:$TESTCP" neuroscan.model.TorchCheckpointWriter "$MODEL"
+cp src/test/fixtures/data/tokenizer/*.json "$MODEL/" 2>/dev/null
+run corpus 60 bash -c '"$1" bench/tools/make_corpus.py "$2" > "$3"' _ "${PYNP:-python3}" "$DOCS" "$CORPUS"
+[ "$RC" = 0 ] && record corpus PASS "$SECS" "$DOCS documents, $(du -h "$CORPUS" | cut -f1)" || record corpus FAIL "$SECS" "exit $RC"
+
+# ---------------------------------------------------------------------------------------- JUnit
+# junit NAME NEED_DEVICE CLASS... (env passes through): PASS when tests ran and none failed; all of them
+# skipped (JUnit "aborted": no driver) is SKIP, or FAIL where NEED_DEVICE says the device is there.
+junit() {
+  local name=$1 need=$2; shift 2
+  local sel=(); for c in "$@"; do sel+=(--select-class "$c"); done
+  run "$name" 300 "$JAVA" $JFLAGS -jar "$JUNIT" execute --disable-banner --disable-ansi-colors --details=tree \
+      --class-path "$JAR:$TESTCP" --reports-dir "$WORK/logs/junit-$name" "${sel[@]}"
+  local f="$WORK/logs/$name.log"
+  n() { grep -E "\[ *[0-9]+ $1 *\]" "$f" | grep -oE '[0-9]+' | head -1; }
+  local found ok failed aborted cfailed
+  found=$(n 'tests found'); ok=$(n 'tests successful'); failed=$(n 'tests failed')
+  aborted=$(n 'tests aborted'); cfailed=$(n 'containers failed')
+  found=${found:-0} ok=${ok:-0} failed=${failed:-0} aborted=${aborted:-0} cfailed=${cfailed:-0}
+  local note="$ok passed, $failed failed, $aborted skipped of $found${NEUROSCAN_CUDA_PTX:+; NEUROSCAN_CUDA_PTX=$NEUROSCAN_CUDA_PTX}"
+  if [ "$RC" = 125 ]; then record "$name" SKIP 0 "out of time budget"
+  elif [ "$RC" = 124 ] || [ "$RC" = 137 ]; then record "$name" FAIL "$SECS" "timed out; $note"
+  elif grep -q 'ClassNotFoundException' "$f"; then record "$name" FAIL "$SECS" "test class not found in $TESTCP"
+  elif [ "$failed" != 0 ] || [ "$cfailed" != 0 ] || [ "$RC" != 0 ]; then
+    record "$name" FAIL "$SECS" "$note; $cfailed containers failed; exit $RC"
+  elif [ "$found" = 0 ]; then record "$name" FAIL "$SECS" "no tests found"
+  elif [ "$ok" = 0 ]; then
+    local why; why=$(grep -m1 -oE 'Assumption failed: .*' "$f" | head -1 | cut -c1-160 | tr '|' '/')
+    record "$name" "$([ "$need" = 1 ] && echo FAIL || echo SKIP)" "$SECS" "all $aborted skipped${why:+: $why}"
+  else record "$name" PASS "$SECS" "$note"
+  fi
+}
+if [ "$HAVE_CUDA" = 1 ]; then
+  junit cuda-kernels-ptx 1 neuroscan.engine.cuda.CudaKernelsTest
+  NEUROSCAN_CUDA_PTX=nvrtc junit cuda-kernels-nvrtc 1 neuroscan.engine.cuda.CudaKernelsTest
+  junit cuda-engine 1 neuroscan.engine.cuda.CudaEngineTest
+else
+  for s in cuda-kernels-ptx cuda-kernels-nvrtc cuda-engine; do record "$s" SKIP 0 "no CUDA driver"; done
+fi
+# OpenCL: on the GPU machine where NVIDIA's ICD is there; in a dry run (no CUDA) on whatever ICD there is (PoCL)
+if [ -n "$NV_ICD" ] || { [ "$HAVE_CUDA" = 0 ] && [ -n "$ANY_ICD" ]; }; then
+  junit opencl-tests 0 neuroscan.engine.opencl.KernelsTest neuroscan.engine.opencl.OpenClEngineTest
+else
+  record opencl-tests SKIP 0 "no NVIDIA OpenCL ICD in /etc/OpenCL/vendors"
+fi
+
+# ----------------------------------------------------------------------------------------- scans
+# scan NAME ARGS...: `neuroscan scan` into runs/NAME, wall clock (JVM start to exit) into walls.tsv
+scan() {
+  local name=$1; shift
+  check "scan-$name" 180 "$NS" scan --model "$MODEL" --dataset "$CORPUS" --top-k "$TOPK" --out "$WORK/runs/$name" --quiet "$@"
+  [ "$RC" = 0 ] && printf '%s\t%s\n' "$name" "$SECS" >> "$WALLS"
+  return "$RC"
+}
+# compare NAME GOT WANT [--positions]: store_compare.py, PASS when the stores are equal
+compare() {
+  local name=$1 got=$2 want=$3; shift 3
+  if [ ! -f "$WORK/runs/$got/store.safetensors" ] || [ ! -f "$WORK/runs/$want/store.safetensors" ]; then
+    record "$name" FAIL 0 "missing store: runs/$got or runs/$want did not finish"; return
+  fi
+  check "$name" 120 "$PYNP" bench/gpu/store_compare.py "$WORK/runs/$got" "$WORK/runs/$want" --label "$name" --json "$WORK/json/$name.json" "$@"
+}
+TOK=$WORK/runs/cpu-cold
+scan cpu-cold --backend cpu                                     # tokenizes; its token cache feeds every other run
+CUDA_OK=0
+if [ "$HAVE_CUDA" = 1 ]; then
+  for i in $(seq 1 "$REPS"); do scan "cuda-$i" --backend cuda --tokens-from "$TOK" && CUDA_OK=1; done
+  compare store-cuda-vs-cpu cuda-1 cpu-cold --positions
+  [ "$REPS" -ge 2 ] && [ -f "$WORK/runs/cuda-2/store.safetensors" ] && {
+    cmp -s "$WORK/runs/cuda-1/store.safetensors" "$WORK/runs/cuda-2/store.safetensors" \
+      && record cuda-deterministic PASS 0 "runs 1 and 2 byte-identical" \
+      || record cuda-deterministic INFO 0 "runs 1 and 2 differ in bytes (see store-cuda-vs-cpu for the values)"; }
+else
+  for s in scan-cuda store-cuda-vs-cpu; do record "$s" SKIP 0 "no CUDA driver"; done
+fi
+# the seed's semantics (PAD to n_ctx, max over pads too), to check the PyTorch seed store: CUDA, else CPU
+PADDED=cuda-padded PB=cuda
+[ "$CUDA_OK" = 1 ] || PADDED=cpu-padded PB=cpu
+scan "$PADDED" --backend "$PB" --include-padding --max-docs "$SEED_DOCS" --tokens-from "$TOK"
+# OpenCL scan: NVIDIA's ICD; PoCL only in a small dry run (it is ~5x slower than the CPU engine)
+if [ -n "$NV_ICD" ] || { [ "$HAVE_CUDA" = 0 ] && [ -n "$ANY_ICD" ] && [ "$DOCS" -le 1000 ]; }; then
+  scan opencl --backend opencl --tokens-from "$TOK"
+  compare store-opencl-vs-cpu opencl cpu-cold --positions
+else
+  record scan-opencl SKIP 0 "no NVIDIA OpenCL ICD"
+fi
+scan cpu --backend cpu --tokens-from "$TOK"                     # the CPU engine's time with tokens cached
+[ -f "$WORK/runs/cpu/store.safetensors" ] && { cmp -s "$WORK/runs/cpu/store.safetensors" "$TOK/store.safetensors" \
+  && record cpu-deterministic PASS 0 "cached-token re-scan byte-identical" \
+  || record cpu-deterministic FAIL 0 "CPU re-scan from the token cache differs from the first scan"; }
+
+# --------------------------------------------------------------------------------- seed in PyTorch
+BEST_REF=cpu-cold
+if [ "$SEED_DOCS" != "$DOCS" ]; then
+  BEST_REF=cpu-seeddocs
+  scan cpu-seeddocs --backend cpu --max-docs "$SEED_DOCS" --tokens-from "$TOK"
+fi
+if [ -n "$PY" ] && [ -f "$TOK/tokens.safetensors" ]; then
+  tail=(); [ "$HAVE_CUDA" = 1 ] && tail=(--tl-tail)
+  run seed-pytorch 400 "$PY" bench/gpu/seed_pipeline.py --model "$MODEL" --tokens "$TOK" --docs "$SEED_DOCS" --top-k "$TOPK" \
+      --pad "$(grep -o '"pad_token" : [0-9]*' "$WORK/runs/$PADDED/manifest.json" 2>/dev/null | grep -o '[0-9]*$' || echo 2)" \
+      --compare-seed "$WORK/runs/$PADDED" --best --compare-best "$WORK/runs/$BEST_REF" "${tail[@]}" \
+      --out-dir "$WORK/runs/pytorch" --json "$WORK/json/seed.json"
+  case $RC in
+    0) record seed-pytorch PASS "$SECS" "seed and best stores equal neuroscan's" ;;
+    1) record seed-pytorch FAIL "$SECS" "a PyTorch store differs from neuroscan's (see logs/seed-pytorch.log)" ;;
+    125) record seed-pytorch SKIP 0 "out of time budget" ;;
+    *) record seed-pytorch FAIL "$SECS" "exit $RC" ;;
+  esac
+  [ "$HAVE_CUDA" = 1 ] && ! grep -q '"device": "cuda' "$WORK/json/seed.json" 2>/dev/null \
+    && record seed-on-gpu FAIL 0 "PyTorch did not run on the GPU"
+else
+  record seed-pytorch FAIL 0 "${PY:+no token cache (scan-cpu-cold failed)}${PY:-no python3 with torch}"
+fi
+
+# ---------------------------------------------------------------------------------- kernel timing
+if [ "$HAVE_CUDA" = 0 ]; then record kernel-timing SKIP 0 "no CUDA driver"
+elif [ -f "$BENCHCP/CudaKernelTiming.class" ]; then check kernel-timing 240 "$JAVA" $JFLAGS -cp "$JAR:$BENCHCP" CudaKernelTiming
+elif [ -f bench/cuda/CudaKernelTiming.java ]; then
+  # source launch needs jdk.compiler, which the bundle's JRE leaves out unless the bundle added it
+  check kernel-timing 240 "$JAVA" $JFLAGS -cp "$JAR" bench/cuda/CudaKernelTiming.java
+else record kernel-timing SKIP 0 "bench/cuda/CudaKernelTiming.java is not in this tree"
+fi
+
+# ---------------------------------------------------------------------------------------- report
+say "report"
+if [ -n "$PYNP" ] && "$PYNP" bench/gpu/report.py --work "$WORK" --out "$OUT" --docs "$DOCS" --seed-docs "$SEED_DOCS" \
+     --reps "$REPS" --elapsed "$(since "$T_START")"; then :
+else
+  { echo "# GPU check (report.py failed; raw checks)"; echo; echo '| check | status | s | note |'; echo '|---|---|---:|---|'
+    awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$STEPS"; } > "$OUT/results.md"
+fi
+tar -czf "$OUT/logs.tar.gz" -C "$WORK" logs json steps.tsv walls.tsv \
+  $(cd "$WORK" && ls runs/*/manifest.json runs/*/store.safetensors runs/pytorch/*.safetensors 2>/dev/null) 2>/dev/null
+cat "$OUT/results.md"
+FAILS=$(awk -F'\t' '$2 == "FAIL"' "$STEPS" | wc -l)
+say "done in $(since "$T_START") s: $FAILS failed checks; results in $OUT"
+exec 1>&- 2>&-                                                  # let tee finish the log before exiting
+wait "$TEE_PID" 2>/dev/null
+[ "$FAILS" = 0 ]
