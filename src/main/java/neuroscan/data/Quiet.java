@@ -8,7 +8,8 @@ import java.util.logging.Logger;
  * Keeps the libraries under neuroscan.data offline and silent. Without this, DJL's tokenizer
  * factory calls the EC2 metadata endpoint (169.254.169.254, two 1 s timeouts) to send telemetry,
  * SLF4J prints a three-line "no providers" warning, and Hardwood logs "SIMD support: enabled"
- * through java.util.logging. Each knob is set only when the user has not set it, so
+ * through java.util.logging; on a machine with an NVIDIA GPU, DJL would look for a CUDA build of its
+ * tokenizer library, which the jar does not ship. Each knob is set only when the user has not set it, so
  * {@code -Dslf4j.provider=...} or a logging config still win.
  */
 final class Quiet {
@@ -18,6 +19,9 @@ final class Quiet {
     static {
         setIfAbsent("OPT_OUT_TRACKING", "true"); // ai.djl.util.Ec2Utils.callHome
         setIfAbsent("offline", "true");          // DJL: never download anything
+        // DJL picks a CUDA build of its tokenizer library when it sees a GPU, and none ships in the jar;
+        // tokenizing is CPU work either way
+        setIfAbsent("RUST_FLAVOR", "cpu");
         if (System.getProperty("slf4j.provider") == null && noSlf4jProvider()) {
             System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
             setIfAbsent("slf4j.internal.verbosity", "WARN"); // else SLF4J announces the choice above
