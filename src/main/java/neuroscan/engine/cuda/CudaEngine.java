@@ -8,15 +8,14 @@ import neuroscan.engine.gpu.Call;
 import neuroscan.engine.gpu.Calls;
 import neuroscan.engine.gpu.GpuModel;
 import neuroscan.engine.gpu.KernelTime;
+import neuroscan.engine.gpu.Owned;
 import neuroscan.model.ModelConfig;
 import neuroscan.model.Tensor;
 import neuroscan.model.Weights;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -41,7 +40,7 @@ public final class CudaEngine implements Engine {
     private final ModelConfig cfg;
     private final CudaDevices.Info gpu;
     private final int dm, hd, dMlp, act;
-    private final Deque<AutoCloseable> owned = new ArrayDeque<>();   // closed in reverse
+    private final Owned owned = new Owned();   // device objects, released in reverse
     private final MemorySegment ctx, compute, transfer;
     private final Modules modules;
     private CudaBuffer W_E, W_pos, ln1w, ln1b, Wqkv, bqkv, W_O, b_O, ln2w, ln2b, W_in, b_in;
@@ -70,7 +69,7 @@ public final class CudaEngine implements Engine {
                     + ") document");
         }
         ctx = CU.create("cuDevicePrimaryCtxRetain", gpu.device());
-        owned.push(() -> CU.invoke("cuDevicePrimaryCtxRelease", gpu.device()));
+        owned.add(() -> CU.invoke("cuDevicePrimaryCtxRelease", gpu.device()));
         try {
             CU.check("cuCtxSetCurrent", ctx);
             compute = stream();
@@ -203,13 +202,7 @@ public final class CudaEngine implements Engine {
             p.close();
             p = null;
         }
-        while (!owned.isEmpty()) {
-            try {
-                owned.pop().close();
-            } catch (Exception ignored) {
-                // keep releasing the rest
-            }
-        }
+        owned.close();
     }
 
     // ---------------------------------------------------------------- the batch loop
@@ -292,13 +285,13 @@ public final class CudaEngine implements Engine {
     // ---------------------------------------------------------------- device memory
 
     private <T extends AutoCloseable> T own(T o) {
-        owned.push(o);
+        owned.add(o);
         return o;
     }
 
     private MemorySegment stream() {
         MemorySegment s = CU.create("cuStreamCreate", CU.STREAM_NON_BLOCKING);
-        owned.push(() -> CU.invoke("cuStreamDestroy", s));
+        owned.add(() -> CU.invoke("cuStreamDestroy", s));
         return s;
     }
 
@@ -393,14 +386,14 @@ public final class CudaEngine implements Engine {
         final MemorySegment[] uploaded = new MemorySegment[2], done = new MemorySegment[2];
         final Launches.Graph[] graph = {new Launches.Graph(), new Launches.Graph()};
         private CudaBuffer post;
-        private final Deque<AutoCloseable> mine = new ArrayDeque<>();
+        private final Owned mine = new Owned();
 
         Pipeline(int maxTokens, int maxDocs) {
             this.maxTokens = maxTokens;
             this.maxDocs = maxDocs;
             try {
-                mine.push(graph[0]);
-                mine.push(graph[1]);
+                mine.add(graph[0]);
+                mine.add(graph[1]);
                 x = buffer(maxTokens * (long) dm, "x");
                 a = cfg.normalization() == null ? x : buffer(maxTokens * (long) dm, "LN out");
                 qkv = buffer(maxTokens * 3L * hd, "qkv");
@@ -433,7 +426,7 @@ public final class CudaEngine implements Engine {
 
         private CudaBuffer buffer(long floats, String what) {
             CudaBuffer b = CudaBuffer.allocate(4 * floats, what);
-            mine.push(b);
+            mine.add(b);
             CU.check("cuMemsetD32Async", b.ptr(), 0, floats, compute);
             return b;
         }
@@ -444,14 +437,14 @@ public final class CudaEngine implements Engine {
                 MemorySegment out = a.allocate(ADDRESS);
                 CU.check("cuMemHostAlloc", out, bytes, 0);
                 MemorySegment m = out.get(ADDRESS, 0).reinterpret(bytes);
-                mine.push(() -> CU.invoke("cuMemFreeHost", m));
+                mine.add(() -> CU.invoke("cuMemFreeHost", m));
                 return m;
             }
         }
 
         private MemorySegment event() {
             MemorySegment e = CU.create("cuEventCreate", CU.EVENT_DISABLE_TIMING);
-            mine.push(() -> CU.invoke("cuEventDestroy", e));
+            mine.add(() -> CU.invoke("cuEventDestroy", e));
             return e;
         }
 
@@ -459,13 +452,7 @@ public final class CudaEngine implements Engine {
         public void close() {
             CU.invoke("cuStreamSynchronize", compute);
             CU.invoke("cuStreamSynchronize", transfer);
-            while (!mine.isEmpty()) {
-                try {
-                    mine.pop().close();
-                } catch (Exception ignored) {
-                    // keep releasing the rest
-                }
-            }
+            mine.close();
         }
     }
 }

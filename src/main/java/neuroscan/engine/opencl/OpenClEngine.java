@@ -10,15 +10,14 @@ import neuroscan.engine.gpu.Batches.Batch;
 import neuroscan.engine.gpu.Calls;
 import neuroscan.engine.gpu.GpuModel;
 import neuroscan.engine.gpu.KernelTime;
+import neuroscan.engine.gpu.Owned;
 import neuroscan.model.ModelConfig;
 import neuroscan.model.Tensor;
 import neuroscan.model.Weights;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -44,7 +43,7 @@ public final class OpenClEngine implements Engine {
     private final OpenClDevices.Info info;
     private final int dm, hd, dMlp, act;
     private final long memoryBudget;   // bytes the batch buffers may take (tests shrink it)
-    private final Deque<AutoCloseable> owned = new ArrayDeque<>();   // device objects, closed in reverse
+    private final Owned owned = new Owned();   // device objects, released in reverse
     private final CL.Context ctx;
     private final Queue compute, transfer;
     private final Kernels kernels;
@@ -190,13 +189,7 @@ public final class OpenClEngine implements Engine {
             p.close();
             p = null;
         }
-        while (!owned.isEmpty()) {
-            try {
-                owned.pop().close();
-            } catch (Exception ignored) {
-                // keep releasing the rest
-            }
-        }
+        owned.close();
     }
 
     // ---------------------------------------------------------------- the batch loop
@@ -378,7 +371,7 @@ public final class OpenClEngine implements Engine {
     // ---------------------------------------------------------------- device memory
 
     private <T extends AutoCloseable> T own(T o) {
-        owned.push(o);
+        owned.add(o);
         return o;
     }
 
@@ -489,7 +482,7 @@ public final class OpenClEngine implements Engine {
         final MemorySegment[] hostTokens = new MemorySegment[2], hostOffsets = new MemorySegment[2],
                 hostMax = new MemorySegment[2], hostArg = new MemorySegment[2];
         private Buffer post;
-        private final Deque<AutoCloseable> mine = new ArrayDeque<>();
+        private final Owned mine = new Owned();
         private final Arena arena = Arena.ofShared();
 
         Pipeline(int maxTokens, int maxDocs) {
@@ -525,7 +518,7 @@ public final class OpenClEngine implements Engine {
 
         private Buffer buffer(long floats, String what) {
             Buffer b = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4 * floats, what);
-            mine.push(b);
+            mine.add(b);
             CL.fill(compute, b, 0, List.of()).close();
             return b;
         }
@@ -538,13 +531,7 @@ public final class OpenClEngine implements Engine {
             } catch (RuntimeException ignored) {
                 // releasing anyway
             }
-            while (!mine.isEmpty()) {
-                try {
-                    mine.pop().close();
-                } catch (Exception ignored) {
-                    // keep releasing the rest
-                }
-            }
+            mine.close();
             arena.close();
         }
     }
@@ -558,20 +545,20 @@ public final class OpenClEngine implements Engine {
 
         private DeviceTopK(int k) {
             this.k = k;
-            Deque<AutoCloseable> mine = new ArrayDeque<>();
+            Owned mine = new Owned();
             try {
                 max = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4L * k * dMlp, "top-k max");
-                mine.push(max);
+                mine.add(max);
                 doc = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4L * k * dMlp, "top-k doc");
-                mine.push(doc);
+                mine.add(doc);
                 pos = CL.createBuffer(ctx, CL.MEM_READ_WRITE, 4L * k * dMlp, "top-k pos");
-                mine.push(pos);
+                mine.add(pos);
                 CL.fill(compute, max, Float.floatToRawIntBits(Float.NEGATIVE_INFINITY), List.of()).close();
                 CL.fill(compute, doc, -1, List.of()).close();
                 CL.fill(compute, pos, -1, List.of()).close();
                 compute.finish();
             } catch (CLException e) {
-                mine.forEach(OpenClEngine::closeQuietly);
+                mine.close();
                 throw deviceError(e);
             }
         }
