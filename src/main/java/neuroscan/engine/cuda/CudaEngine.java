@@ -64,6 +64,8 @@ public final class CudaEngine implements Engine {
         this.hd = cfg.nHeads() * cfg.dHead();
         this.dMlp = cfg.dMlp();
         this.act = Calls.act(cfg.actFn());
+        // embed's grid has a row per token, and CUDA caps a grid's y extent
+        maxBatchTokens = Math.min(maxBatchTokens, Launches.MAX_GRID_YZ);
         if (maxBatchTokens < cfg.nCtx()) {
             throw new IllegalArgumentException("a batch of " + maxBatchTokens + " tokens cannot hold an n_ctx (" + cfg.nCtx()
                     + ") document");

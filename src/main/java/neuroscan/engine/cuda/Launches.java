@@ -41,9 +41,17 @@ final class Launches {
         return params;
     }
 
+    /** CUDA's limit on a grid's y and z extents (x may reach 2^31 - 1). */
+    static final int MAX_GRID_YZ = 65535;
+
     /** The grid (x, y, z) of a call: its work-group counts, 1 for missing dimensions. */
     static int[] grid(Call c) {
-        return dims(c.groups());
+        int[] g = dims(c.groups());
+        if (g[1] > MAX_GRID_YZ || g[2] > MAX_GRID_YZ) {
+            throw new IllegalArgumentException(c.kernel() + ": a grid of " + g[0] + " x " + g[1] + " x " + g[2]
+                    + " blocks exceeds CUDA's " + MAX_GRID_YZ + " in y and z (use smaller batches)");
+        }
+        return g;
     }
 
     /** The block (x, y, z) of a call: its work-group shape. */

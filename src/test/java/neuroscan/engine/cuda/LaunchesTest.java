@@ -52,6 +52,14 @@ class LaunchesTest {
     }
 
     @Test
+    void aGridBeyondCudasYLimitIsRefusedWithAClearMessage() {
+        Call ok = Calls.embed(X, W, 1, 65535, 512, X, X, Y), tooTall = Calls.embed(X, W, 1, 65536, 512, X, X, Y);
+        assertArrayEquals(new int[]{8, 65535, 1}, Launches.grid(ok));
+        var e = assertThrows(IllegalArgumentException.class, () -> Launches.grid(tooTall));
+        assertEquals("embed: a grid of 8 x 65536 x 1 blocks exceeds CUDA's 65535 in y and z (use smaller batches)", e.getMessage());
+    }
+
+    @Test
     void graphNodeParamsCarryFunctionGeometryAndArguments() {
         Call c = Calls.causalAttention(X, W, 3, 70, 2, Y);
         try (Arena a = Arena.ofConfined()) {
