@@ -27,7 +27,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * (the same {@code kernels/} sources, the same {@link Calls}), with what CUDA adds:
  * <ul>
  * <li>the weights are uploaded once;</li>
- * <li>a batch's eight launches (embed, LN1, QKV, attention, W_O + residual, LN2, MLP + GELU + max) form a
+ * <li>a batch's seven launches (embed, LN1, QKV, attention, W_O + residual, LN2, MLP + GELU + max) form a
  *     CUDA graph, built once per token slot and replayed for every batch with updated sizes
  *     ({@link Launches.Graph});</li>
  * <li>tokens are staged in pinned host memory and uploaded on a second stream while the previous batch
