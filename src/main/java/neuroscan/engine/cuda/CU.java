@@ -9,6 +9,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -40,16 +41,13 @@ public final class CU {
     }
 
     // cuda.h values (checked by CudaHeaderTest)
-    static final int SUCCESS = 0, ERROR_OUT_OF_MEMORY = 2, ERROR_NOT_INITIALIZED = 3, ERROR_NO_DEVICE = 100,
-            ERROR_INVALID_IMAGE = 200, ERROR_NO_BINARY_FOR_GPU = 209, ERROR_INVALID_PTX = 218,
-            ERROR_UNSUPPORTED_PTX_VERSION = 222, ERROR_NOT_READY = 600;
-    static final int DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1, DEVICE_ATTRIBUTE_CLOCK_RATE = 13,
+    static final int SUCCESS = 0, ERROR_OUT_OF_MEMORY = 2, ERROR_NO_DEVICE = 100, ERROR_INVALID_IMAGE = 200,
+            ERROR_NO_BINARY_FOR_GPU = 209, ERROR_INVALID_PTX = 218, ERROR_UNSUPPORTED_PTX_VERSION = 222;
+    static final int DEVICE_ATTRIBUTE_CLOCK_RATE = 13,
             DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16, DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
             DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
-    static final int FUNC_ATTRIBUTE_NUM_REGS = 4;
     static final int STREAM_NON_BLOCKING = 1, EVENT_DEFAULT = 0, EVENT_DISABLE_TIMING = 2;
-    static final int JIT_INFO_LOG_BUFFER = 3, JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4, JIT_ERROR_LOG_BUFFER = 5,
-            JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+    static final int JIT_ERROR_LOG_BUFFER = 5, JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 
     /** Where the driver library may be, tried in order ({@code NEUROSCAN_CUDA_LIB} first when set). */
     static List<String> libraries() {
@@ -91,7 +89,6 @@ public final class CU {
         fn("cuModuleLoadDataEx", "cuModuleLoadDataEx", P, P, I, P, P);
         fn("cuModuleGetFunction", "cuModuleGetFunction", P, P, P);
         fn("cuModuleUnload", "cuModuleUnload", P);
-        fn("cuFuncGetAttribute", "cuFuncGetAttribute", P, I, P);
         fn("cuLaunchKernel", "cuLaunchKernel", P, I, I, I, I, I, I, I, P, P, P);
         fn("cuMemAlloc", "cuMemAlloc_v2", P, L);
         fn("cuMemFree", "cuMemFree_v2", L);
@@ -240,29 +237,54 @@ public final class CU {
 
     // ---------------------------------------------------------------- small helpers for the classes of this package
 
-    static int driverVersion() {
+    /**
+     * Calls a function whose first parameter is its one output ({@code int*}, {@code size_t*}, a handle's
+     * {@code CUstream*}, ...) with {@code rest} after it, and returns the value written there.
+     */
+    private static Object out(ValueLayout layout, String api, Object... rest) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check("cuDriverGetVersion", v);
-            return v.get(JAVA_INT, 0);
+            MemorySegment out = a.allocate(layout);
+            Object[] args = new Object[rest.length + 1];
+            args[0] = out;
+            System.arraycopy(rest, 0, args, 1, rest.length);
+            check(api, args);
+            return layout.varHandle().get(out, 0L);
         }
     }
 
+    /** A handle made by {@code api} (cuStreamCreate, cuGraphCreate, cuModuleGetFunction, ...). */
+    static MemorySegment create(String api, Object... rest) {
+        return (MemorySegment) out(ADDRESS, api, rest);
+    }
+
+    static int driverVersion() {
+        return (int) out(JAVA_INT, "cuDriverGetVersion");
+    }
+
     static int deviceCount() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment n = a.allocate(JAVA_INT);
-            check("cuDeviceGetCount", n);
-            return n.get(JAVA_INT, 0);
-        }
+        return (int) out(JAVA_INT, "cuDeviceGetCount");
     }
 
     /** The handle of device {@code ordinal}. */
     static int device(int ordinal) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment d = a.allocate(JAVA_INT);
-            check("cuDeviceGet", d, ordinal);
-            return d.get(JAVA_INT, 0);
-        }
+        return (int) out(JAVA_INT, "cuDeviceGet", ordinal);
+    }
+
+    static int attribute(int device, int attribute) {
+        return (int) out(JAVA_INT, "cuDeviceGetAttribute", attribute, device);
+    }
+
+    static long totalMem(int device) {
+        return (long) out(JAVA_LONG, "cuDeviceTotalMem", device);
+    }
+
+    /** cuMemAlloc: a device pointer (CUdeviceptr is a 64-bit integer, not a host address). */
+    static long memAlloc(long bytes) {
+        return (long) out(JAVA_LONG, "cuMemAlloc", Math.max(bytes, 1));
+    }
+
+    static float elapsedMillis(MemorySegment start, MemorySegment end) {
+        return (float) out(JAVA_FLOAT, "cuEventElapsedTime", start, end);
     }
 
     static String deviceName(int device) {
@@ -273,57 +295,12 @@ public final class CU {
         }
     }
 
-    static int attribute(int device, int attribute) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            check("cuDeviceGetAttribute", v, attribute, device);
-            return v.get(JAVA_INT, 0);
-        }
-    }
-
-    static long totalMem(int device) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_LONG);
-            check("cuDeviceTotalMem", v, device);
-            return v.get(JAVA_LONG, 0);
-        }
-    }
-
-    /** Calls a function whose only output is one pointer-sized handle ({@code CUstream*}, ...) and returns it. */
-    static MemorySegment create(String api, Object... rest) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ADDRESS);
-            Object[] args = new Object[rest.length + 1];
-            args[0] = out;
-            System.arraycopy(rest, 0, args, 1, rest.length);
-            check(api, args);
-            return out.get(ADDRESS, 0);
-        }
-    }
-
-    /** cuMemAlloc: a device pointer (CUdeviceptr is a 64-bit integer, not a host address). */
-    static long memAlloc(long bytes) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(JAVA_LONG);
-            check("cuMemAlloc", out, Math.max(bytes, 1));
-            return out.get(JAVA_LONG, 0);
-        }
-    }
-
     /** Free and total bytes of the current context's device. */
     static long[] memInfo() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment free = a.allocate(JAVA_LONG), total = a.allocate(JAVA_LONG);
             check("cuMemGetInfo", free, total);
             return new long[]{free.get(JAVA_LONG, 0), total.get(JAVA_LONG, 0)};
-        }
-    }
-
-    static float elapsedMillis(MemorySegment start, MemorySegment end) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment ms = a.allocate(JAVA_FLOAT);
-            check("cuEventElapsedTime", ms, start, end);
-            return ms.get(JAVA_FLOAT, 0);
         }
     }
 

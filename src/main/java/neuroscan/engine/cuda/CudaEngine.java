@@ -76,7 +76,7 @@ public final class CudaEngine implements Engine {
             CU.check("cuCtxSetCurrent", ctx);
             compute = stream();
             transfer = stream();
-            modules = own(new Modules(gpu, cfg.dHead()));
+            modules = owned.add(new Modules(gpu, cfg.dHead()));
             upload(w);
             p = allocate(maxBatchTokens);
         } catch (RuntimeException e) {
@@ -119,9 +119,7 @@ public final class CudaEngine implements Engine {
         try {
             CU.check("cuCtxSetCurrent", ctx);
             Batch b = new Batch(0, 1, tokens.length);
-            stage(List.of(tokens), b, 0);
-            copyIn(p.tokens[0], p.hostTokens[0], 4L * tokens.length, compute);
-            copyIn(p.offsets[0], p.hostOffsets[0], 8, compute);
+            copyIn(List.of(tokens), b, 0, compute);
             for (Call c : trunk(b, 0)) Launches.launch(modules, compute, c);
             CudaBuffer post = p.post();
             Launches.launch(modules, compute, Calls.gemmBias(p.a, W_in, b_in, null, post, tokens.length, dMlp, dm, act));
@@ -149,11 +147,8 @@ public final class CudaEngine implements Engine {
         Batch b = batches.getFirst();
         try {
             CU.check("cuCtxSetCurrent", ctx);
-            stage(docs, b, 0);
-            copyIn(p.tokens[0], p.hostTokens[0], 4L * b.tokens(), compute);
-            copyIn(p.offsets[0], p.hostOffsets[0], 4L * (b.count() + 1), compute);
-            List<Call> calls = new ArrayList<>(trunk(b, 0));
-            calls.add(mlpMax(b, 0));
+            copyIn(docs, b, 0, compute);
+            List<Call> calls = forward(b, 0);
             List<MemorySegment> events = new ArrayList<>();
             List<KernelTime> out = new ArrayList<>();
             try {
@@ -193,11 +188,6 @@ public final class CudaEngine implements Engine {
         };
     }
 
-    /** The GPU this engine runs on. */
-    public CudaDevices.Info gpu() {
-        return gpu;
-    }
-
     @Override
     public void close() {
         if (p != null) {
@@ -222,9 +212,7 @@ public final class CudaEngine implements Engine {
                 int s = i & 1;
                 Batch b = batches.get(i);
                 CU.check("cuStreamWaitEvent", compute, p.uploaded[s], 0);
-                List<Call> calls = new ArrayList<>(trunk(b, s));
-                calls.add(mlpMax(b, s));
-                p.graph[s].launch(modules, compute, calls);
+                p.graph[s].launch(modules, compute, forward(b, s));
                 long bytes = 4L * b.count() * dMlp;
                 CU.check("cuMemcpyDtoHAsync", p.hostMax[s], p.docMax[s].ptr(), bytes, compute);
                 CU.check("cuMemcpyDtoHAsync", p.hostArg[s], p.docArg[s].ptr(), bytes, compute);
@@ -248,21 +236,17 @@ public final class CudaEngine implements Engine {
         MemorySegment.copy(p.hostArg[slot], JAVA_INT, 0, argmax, at, n);
     }
 
-    /** Stages the batch in pinned memory and uploads it on the transfer stream; records {@code uploaded[slot]}. */
+    /** Uploads the batch on the transfer stream (see {@link #copyIn}) and records {@code uploaded[slot]}. */
     private void upload(List<int[]> docs, Batch b, int slot) {
-        stage(docs, b, slot);
-        copyIn(p.tokens[slot], p.hostTokens[slot], 4L * b.tokens(), transfer);
-        copyIn(p.offsets[slot], p.hostOffsets[slot], 4L * (b.count() + 1), transfer);
+        copyIn(docs, b, slot, transfer);
         CU.check("cuEventRecord", p.uploaded[slot], transfer);
     }
 
-    /** Packs the batch's tokens and offsets into pinned slot {@code slot}. */
-    private void stage(List<int[]> docs, Batch b, int slot) {
+    /** Packs the batch's tokens and offsets into pinned slot {@code slot} and copies them to the device on {@code stream}. */
+    private void copyIn(List<int[]> docs, Batch b, int slot, MemorySegment stream) {
         Batches.stage(docs, b, p.hostTokens[slot], p.hostOffsets[slot]);
-    }
-
-    private static void copyIn(CudaBuffer to, MemorySegment from, long bytes, MemorySegment stream) {
-        CU.check("cuMemcpyHtoDAsync", to.ptr(), from, bytes, stream);
+        CU.check("cuMemcpyHtoDAsync", p.tokens[slot].ptr(), p.hostTokens[slot], 4L * b.tokens(), stream);
+        CU.check("cuMemcpyHtoDAsync", p.offsets[slot].ptr(), p.hostOffsets[slot], 4L * (b.count() + 1), stream);
     }
 
     /** x = embed; x += attn(LN1(x)); a = LN2(x): the launches up to the MLP. */
@@ -280,16 +264,14 @@ public final class CudaEngine implements Engine {
         return calls;
     }
 
-    private Call mlpMax(Batch b, int s) {
-        return Calls.mlpInGeluMax(p.a, W_in, b_in, p.offsets[s], b.count(), dMlp, dm, act, p.docMax[s], p.docArg[s]);
+    /** A batch's whole forward pass: the trunk, then the MLP with GELU and the per-document max. */
+    private List<Call> forward(Batch b, int s) {
+        List<Call> calls = trunk(b, s);
+        calls.add(Calls.mlpInGeluMax(p.a, W_in, b_in, p.offsets[s], b.count(), dMlp, dm, act, p.docMax[s], p.docArg[s]));
+        return calls;
     }
 
     // ---------------------------------------------------------------- device memory
-
-    private <T extends AutoCloseable> T own(T o) {
-        owned.add(o);
-        return o;
-    }
 
     private MemorySegment stream() {
         MemorySegment s = CU.create("cuStreamCreate", CU.STREAM_NON_BLOCKING);
@@ -330,7 +312,7 @@ public final class CudaEngine implements Engine {
 
     /** A device copy of {@code data} (heap arrays and mapped files alike), staged through native memory in chunks. */
     private CudaBuffer weight(MemorySegment data, String what) {
-        CudaBuffer buf = own(CudaBuffer.allocate(data.byteSize(), what));
+        CudaBuffer buf = owned.add(CudaBuffer.allocate(data.byteSize(), what));
         long chunk = 64L << 20;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment stage = a.allocate(Math.min(chunk, Math.max(data.byteSize(), 1)), 64);
@@ -350,6 +332,7 @@ public final class CudaEngine implements Engine {
         List<String> tried = new ArrayList<>();
         for (int tokens = maxTokens; ; tokens /= 2) {
             long free = (long) (CU.memInfo()[0] * 0.9);   // leave a tenth to the driver and other users
+            // batchBytes counts one docMax/docArg pair; this engine keeps one per slot
             long need = GpuModel.batchBytes(cfg, tokens) + 4L * GpuModel.docsFor(tokens) * dMlp * 2;
             String why;
             if (need > free) {
@@ -412,7 +395,6 @@ public final class CudaEngine implements Engine {
                     hostArg[s] = pinned(4L * maxDocs * dMlp);
                     uploaded[s] = event();
                     done[s] = event();
-                    CU.check("cuEventRecord", uploaded[s], transfer);   // "nothing to wait for" until the first upload
                 }
             } catch (RuntimeException e) {
                 close();

@@ -100,7 +100,6 @@ final class Launches {
         private MemorySegment graph, exec;
         private final List<MemorySegment> nodes = new ArrayList<>();
         private List<String> kernels = List.of();
-        private int builds;
 
         void launch(Modules m, MemorySegment stream, List<Call> calls) {
             List<String> names = calls.stream().map(Call::kernel).toList();
@@ -117,11 +116,6 @@ final class Launches {
             }
         }
 
-        /** How many times the graph was (re)built: once per kernel sequence. */
-        int builds() {
-            return builds;
-        }
-
         private void build(Modules m, List<Call> calls, Arena a) {
             close();
             graph = CU.create("cuGraphCreate", 0);
@@ -136,7 +130,6 @@ final class Launches {
             }
             exec = CU.create("cuGraphInstantiateWithFlags", graph, 0L);
             kernels = calls.stream().map(Call::kernel).toList();
-            builds++;
         }
 
         @Override

@@ -70,15 +70,6 @@ final class Modules implements AutoCloseable {
         return f;
     }
 
-    /** Registers per thread of a kernel (ptxas' choice for this GPU). */
-    int registers(String name) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(JAVA_INT);
-            CU.check("cuFuncGetAttribute", v, CU.FUNC_ATTRIBUTE_NUM_REGS, function(name));
-            return v.get(JAVA_INT, 0);
-        }
-    }
-
     /** "PTX from the jar" / "NVRTC" / a mix, for describe(). */
     String origin() {
         boolean jar = origins.contains("jar"), nv = origins.contains("nvrtc");

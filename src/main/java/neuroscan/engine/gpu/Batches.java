@@ -4,6 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 /** Splits documents, in order, into batches of whole documents that fit the device buffers. */
 public final class Batches {
     private Batches() {
@@ -39,10 +41,10 @@ public final class Batches {
         int off = 0;
         for (int d = 0; d < b.count(); d++) {
             int[] t = docs.get(b.first() + d);
-            offsets.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, d, off);
-            MemorySegment.copy(t, 0, tokens, java.lang.foreign.ValueLayout.JAVA_INT, 4L * off, t.length);
+            offsets.setAtIndex(JAVA_INT, d, off);
+            MemorySegment.copy(t, 0, tokens, JAVA_INT, 4L * off, t.length);
             off += t.length;
         }
-        offsets.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, b.count(), off);
+        offsets.setAtIndex(JAVA_INT, b.count(), off);
     }
 }

@@ -83,10 +83,10 @@ public final class OpenClEngine implements Engine {
                     + ") document");
         }
         try {
-            ctx = own(CL.createContext(info.device()));
-            compute = own(CL.createQueue(ctx, info.device(), true));
-            transfer = own(CL.createQueue(ctx, info.device(), false));
-            kernels = own(new Kernels(ctx, info.device(), cfg.dHead()));
+            ctx = owned.add(CL.createContext(info.device()));
+            compute = owned.add(CL.createQueue(ctx, info.device(), true));
+            transfer = owned.add(CL.createQueue(ctx, info.device(), false));
+            kernels = owned.add(new Kernels(ctx, info.device(), cfg.dHead()));
             checkWorkGroupSizes();
             upload(w);
             p = allocate(maxBatchTokens);
@@ -114,7 +114,7 @@ public final class OpenClEngine implements Engine {
 
     @Override
     public void docMax(List<int[]> docs, float[] max, int[] argmax) {
-        validate(docs);
+        GpuModel.validate(cfg, docs);
         GpuModel.checkResultArrays(docs.size(), dMlp, max, argmax);
         if (docs.isEmpty()) return;
         int from = 0;
@@ -132,12 +132,10 @@ public final class OpenClEngine implements Engine {
 
     @Override
     public float[] hookPost(int[] tokens) {
-        validate(List.of(tokens));
+        GpuModel.validate(cfg, List.of(tokens));
         try {
             Batch b = new Batch(0, 1, tokens.length);
-            stage(List.of(tokens), b, 0);
-            CL.write(compute, p.tokens[0], 0, p.hostTokens[0].asSlice(0, 4L * tokens.length), true, List.of()).close();
-            CL.write(compute, p.offsets[0], 0, p.hostOffsets[0].asSlice(0, 8), true, List.of()).close();
+            upload(List.of(tokens), b, 0, compute, true);
             trunk(List.of(tokens), b, 0, List.of(), null);
             kernels.launch(compute, Calls.gemmBias(p.a, W_in, b_in, null, p.post(), tokens.length, dMlp, dm, act), List.of()).close();
             compute.finish();
@@ -161,15 +159,13 @@ public final class OpenClEngine implements Engine {
      * into a scratch store of k = 20, and returns each launch's device time from profiling events.
      */
     public List<KernelTime> profile(List<int[]> docs) {
-        validate(docs);
+        GpuModel.validate(cfg, docs);
         List<Batch> batches = Batches.split(docs, 0, p.maxTokens, p.maxDocs);
         if (batches.size() != 1) throw new IllegalArgumentException("profile() takes documents that fit one batch");
         Batch b = batches.getFirst();
         Timings t = new Timings();
         try (DeviceTopK scratch = topK(20)) {
-            stage(docs, b, 0);
-            CL.write(compute, p.tokens[0], 0, p.hostTokens[0].asSlice(0, 4L * b.tokens()), true, List.of()).close();
-            CL.write(compute, p.offsets[0], 0, p.hostOffsets[0].asSlice(0, 4L * (b.count() + 1)), true, List.of()).close();
+            upload(docs, b, 0, compute, true);
             trunk(docs, b, 0, List.of(), t);
             t.add(kernels.launch(compute, mlpMax(b, 0), List.of()), 2.0 * b.tokens() * dm * dMlp,
                     4.0 * ((long) b.tokens() * dm + (long) dm * dMlp + 2L * b.count() * dMlp));
@@ -240,7 +236,7 @@ public final class OpenClEngine implements Engine {
         List<List<Event>> uploads = new ArrayList<>(List.of(List.of(), List.of()));
         Event[] done = new Event[2];
         try {
-            uploads.set(0, upload(docs, batches.getFirst(), 0));
+            uploads.set(0, upload(docs, batches.getFirst(), 0, transfer, false));
             transfer.flush();
             for (int i = 0; i < batches.size(); i++) {
                 int s = i & 1;
@@ -253,7 +249,7 @@ public final class OpenClEngine implements Engine {
                 uploads.set(s, List.of());
                 if (i > 0) finish(sink, batches.get(i - 1), 1 - s, done);
                 if (i + 1 < batches.size()) {
-                    uploads.set(1 - s, upload(docs, batches.get(i + 1), 1 - s));
+                    uploads.set(1 - s, upload(docs, batches.get(i + 1), 1 - s, transfer, false));
                     transfer.flush();
                 }
             }
@@ -275,22 +271,24 @@ public final class OpenClEngine implements Engine {
         progress = b.first() + b.count();
     }
 
-    /** Packs the batch's tokens and offsets into host slot {@code slot}. */
-    private void stage(List<int[]> docs, Batch b, int slot) {
+    /**
+     * Packs the batch's tokens and offsets into host slot {@code slot} and enqueues their upload on {@code q}.
+     * Non-blocking, it returns the two write events; blocking, it returns once the data is on the device.
+     */
+    private List<Event> upload(List<int[]> docs, Batch b, int slot, Queue q, boolean blocking) {
         Batches.stage(docs, b, p.hostTokens[slot], p.hostOffsets[slot]);
-    }
-
-    /** Stages and enqueues a non-blocking upload of the batch on the transfer queue. */
-    private List<Event> upload(List<int[]> docs, Batch b, int slot) {
-        stage(docs, b, slot);
-        Event tok = CL.write(transfer, p.tokens[slot], 0, p.hostTokens[slot].asSlice(0, 4L * b.tokens()), false, List.of());
+        Event tok = CL.write(q, p.tokens[slot], 0, p.hostTokens[slot].asSlice(0, 4L * b.tokens()), blocking, List.of());
+        Event off;
         try {
-            return List.of(tok, CL.write(transfer, p.offsets[slot], 0,
-                    p.hostOffsets[slot].asSlice(0, 4L * (b.count() + 1)), false, List.of()));
+            off = CL.write(q, p.offsets[slot], 0, p.hostOffsets[slot].asSlice(0, 4L * (b.count() + 1)), blocking, List.of());
         } catch (RuntimeException e) {
             tok.close();
             throw e;
         }
+        if (!blocking) return List.of(tok, off);
+        tok.close();
+        off.close();
+        return List.of();
     }
 
     /** Everything up to LN2: x = embed; x += attn(LN1(x)); a = LN2(x). The first kernel waits on {@code wait}. */
@@ -370,10 +368,6 @@ public final class OpenClEngine implements Engine {
 
     // ---------------------------------------------------------------- device memory
 
-    private <T extends AutoCloseable> T own(T o) {
-        owned.add(o);
-        return o;
-    }
 
     private void checkWorkGroupSizes() {
         long need = Calls.largestWorkGroup();
@@ -396,8 +390,8 @@ public final class OpenClEngine implements Engine {
                 ln2w = weight(b.ln2_w());
                 ln2b = weight(b.ln2_b());
             }
-            Wqkv = own(Transfers.upload(ctx, compute, GpuModel.fuseQkv(cfg, b), "W_QKV"));
-            bqkv = own(Transfers.upload(ctx, compute, GpuModel.fuseQkvBias(cfg, b), "b_QKV"));
+            Wqkv = owned.add(Transfers.upload(ctx, compute, GpuModel.fuseQkv(cfg, b), "W_QKV"));
+            bqkv = owned.add(Transfers.upload(ctx, compute, GpuModel.fuseQkvBias(cfg, b), "b_QKV"));
             W_O = weight(b.W_O());        // [h, d_head, d_model] is already [h * d_head, d_model]
             b_O = weight(b.b_O());
             W_in = weight(b.W_in());
@@ -416,7 +410,7 @@ public final class OpenClEngine implements Engine {
             throw new NeuroscanException("OpenCL device " + info.name() + ": tensor " + t.name() + " (" + GpuModel.size(bytes)
                     + ") exceeds the device's largest buffer (" + GpuModel.size(info.device().maxAllocSize()) + ")");
         }
-        Buffer buf = own(Transfers.upload(ctx, compute, t.data(), t.name()));
+        Buffer buf = owned.add(Transfers.upload(ctx, compute, t.data(), t.name()));
         weightBytes += bytes;
         return buf;
     }
@@ -470,9 +464,6 @@ public final class OpenClEngine implements Engine {
         return new NeuroscanException("OpenCL device " + info.name() + ": " + e.getMessage() + hint, e);
     }
 
-    private void validate(List<int[]> docs) {
-        GpuModel.validate(cfg, docs);
-    }
 
     /** The batch-sized buffers and host staging: allocated once, reused for every batch. */
     private final class Pipeline implements AutoCloseable {
@@ -569,7 +560,7 @@ public final class OpenClEngine implements Engine {
 
         /** Runs the documents, numbered firstDoc, firstDoc + 1, ..., and merges their maxima into the store. */
         public void add(List<int[]> docs, int firstDoc) {
-            validate(docs);
+            GpuModel.validate(cfg, docs);
             if (firstDoc < 0 || firstDoc + (long) docs.size() > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("document numbers " + firstDoc + ".. out of range");
             }
