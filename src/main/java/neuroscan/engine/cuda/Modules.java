@@ -46,6 +46,7 @@ final class Modules implements AutoCloseable {
                                     + ") cannot load the PTX in the jar (" + shipped.get().nvcc + "): " + e.getMessage()
                                     + "; and " + Nvrtc.unavailable().get());
                         }
+                        shipped = Optional.empty();   // the rest of the jar's PTX would fail the same way
                     }
                 }
                 if (module == null) {
