@@ -1,0 +1,21 @@
+package neuroscan.kernel;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a GPU kernel: a {@code public static void} method whose first parameter is a {@link KernelContext},
+ * followed by global buffers ({@code float[]}, {@code int[]}) and scalars ({@code int}, {@code float}).
+ * The build translates every such method of {@code kernels/} to portable C (OpenCL C and CUDA through
+ * {@code common.h}); {@link CpuRunner} runs the Java method itself. The C name is the method's name in
+ * snake case ({@code gemmBias} becomes {@code gemm_bias}). The subset of Java a kernel may use is in
+ * {@code kernels/README.md}; anything outside it fails the build at its line and column.
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface Kernel {
+}
