@@ -33,7 +33,7 @@ final class Modules implements AutoCloseable {
         boolean forceNvrtc = "nvrtc".equalsIgnoreCase(System.getenv("NEUROSCAN_CUDA_PTX"));
         Optional<Shipped> shipped = forceNvrtc ? Optional.empty() : Shipped.load().filter(s -> s.fits(dHead));
         try {
-            for (String name : KernelSources.files().keySet()) {
+            for (String name : KernelSources.names()) {
                 MemorySegment module = null;
                 if (shipped.isPresent()) {
                     try {

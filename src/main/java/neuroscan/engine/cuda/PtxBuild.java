@@ -51,7 +51,7 @@ public final class PtxBuild {
         now.setProperty("arch", ARCH);
         now.setProperty("nvcc", version);
         int built = 0;
-        for (String name : KernelSources.files().keySet()) {
+        for (String name : KernelSources.names()) {
             String source = KernelSources.source(name);
             String hash = sha256(source + "\n" + now.getProperty("defines") + "\n" + ARCH + "\n" + version);
             Path ptx = out.resolve(name + ".ptx");
@@ -72,7 +72,7 @@ public final class PtxBuild {
         try (var w = Files.newBufferedWriter(propsFile)) {
             now.store(w, "written by neuroscan.engine.cuda.PtxBuild");
         }
-        System.out.println("[ptx] " + built + " of " + KernelSources.files().size() + " kernels built to PTX (" + ARCH
+        System.out.println("[ptx] " + built + " of " + KernelSources.names().size() + " kernels built to PTX (" + ARCH
                 + ", " + version + ") in " + out);
     }
 
@@ -98,7 +98,7 @@ public final class PtxBuild {
         }
         String text = new String(output, StandardCharsets.UTF_8);
         if (p.exitValue() != 0) {
-            throw new IOException((kernel == null ? "" : "kernels/" + kernel + ".cl: ") + "nvcc failed:\n" + text);
+            throw new IOException((kernel == null ? "" : "kernel " + kernel + ": ") + "nvcc failed:\n" + text);
         }
         return text;
     }

@@ -1,19 +1,29 @@
 package neuroscan.engine.gpu;
 
+import neuroscan.kernels.Activations;
+import neuroscan.kernels.CausalAttention;
+import neuroscan.kernels.GemmTile;
+import neuroscan.kernels.LayerNorm;
+
 import java.util.Arrays;
 
 /**
  * The launches of every kernel of {@code kernels/}, for both runtimes: argument order (matching the
- * kernel's parameter list) and geometry. Tile sizes live here and reach the kernels as -D build options
- * ({@link KernelSources#options}), so host geometry and kernel code cannot disagree.
+ * kernel's parameter list) and geometry. Tile sizes are the kernels' own {@code @BuildOption} constants,
+ * and reach the C as -D build options ({@link KernelSources#options}), so host geometry and kernel agree.
  */
 public final class Calls {
     private Calls() {
     }
 
-    public static final int ACT_NONE = 0, ACT_GELU = 1, ACT_GELU_NEW = 2;
-    public static final int GEMM_TM = 64, GEMM_TN = 64, GEMM_TK = 16, GEMM_WM = 16, GEMM_WN = 16;
-    public static final int LN_WG = 64, ATT_BQ = 32, ATT_BK = 32, EMBED_WG = 64, TOPK_WG = 64;
+    // The kernels' own constants (their @BuildOption defaults), so host geometry and kernel cannot disagree.
+    public static final int ACT_NONE = Activations.ACT_NONE, ACT_GELU = Activations.ACT_GELU,
+            ACT_GELU_NEW = Activations.ACT_GELU_NEW;
+    public static final int GEMM_TM = GemmTile.GEMM_TM, GEMM_TN = GemmTile.GEMM_TN, GEMM_TK = GemmTile.GEMM_TK,
+            GEMM_WM = GemmTile.GEMM_WM, GEMM_WN = GemmTile.GEMM_WN;
+    public static final int LN_WG = LayerNorm.LN_WG, ATT_BQ = CausalAttention.ATT_BQ, ATT_BK = CausalAttention.ATT_BK;
+    /** Work-group sizes of the kernels whose geometry is the host's choice alone. */
+    public static final int EMBED_WG = 64, TOPK_WG = 64;
 
     /** The activation selector of a TransformerLens act_fn ("gelu" exact, "gelu_new" tanh). */
     public static int act(String actFn) {

@@ -1,47 +1,86 @@
 package neuroscan.engine.gpu;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import neuroscan.NeuroscanException;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static neuroscan.engine.gpu.Calls.*;
-
 /**
- * The text of the kernels in {@code kernels/} (on the classpath under {@code /kernels/}) and the -D
- * options they are built with: the same for the OpenCL compiler, nvcc at build time and NVRTC at run time.
+ * The C of the kernels, as the build generated it from {@code kernels/neuroscan/kernels/*.java}
+ * ({@code neuroscan.kernel.translate.KernelBuild}): on the classpath as {@code /kernels/<name>.c}, with
+ * {@code /kernels/kernels.json} listing the kernels and the build options, and {@code /kernels/common.h}.
+ * The -D options are the same for the OpenCL compiler, nvcc at build time and NVRTC at run time.
  */
 public final class KernelSources {
     private KernelSources() {
     }
 
-    /** Each kernel file (without .cl) and the headers prepended to it, in this order. */
-    private static final Map<String, List<String>> FILES = new LinkedHashMap<>();
-
-    static {
-        FILES.put("embed", List.of("common.h"));
-        FILES.put("layer_norm", List.of("common.h"));
-        FILES.put("gemm_bias", List.of("common.h", "gemm_tile.h"));
-        FILES.put("causal_attention", List.of("common.h"));
-        FILES.put("mlp_in_gelu_max", List.of("common.h", "gemm_tile.h"));
-        FILES.put("topk_merge", List.of("common.h"));
+    /** One kernel of the index: its C name, the Java method it was generated from, its parameters. */
+    public record Entry(String name, String javaClass, String javaMethod, String source, List<Param> params) {
     }
 
-    /** Each kernel file (without .cl; also the kernel's name) and the headers prepended to it. */
-    public static Map<String, List<String>> files() {
-        return Collections.unmodifiableMap(FILES);
+    /** A parameter after the KernelContext: type int, float, float[] or int[]; access read / read-write for arrays. */
+    public record Param(String name, String type, String access) {
     }
 
-    /** The -D definitions: the geometry the host launches with, so kernel and host cannot disagree. */
+    private static volatile Index index;
+
+    private record Index(Map<String, Entry> kernels, Map<String, Integer> options) {
+    }
+
+    private static Index index() {
+        Index i = index;
+        if (i == null) {
+            try {
+                JsonNode json = new ObjectMapper().readTree(resource("kernels.json"));
+                Map<String, Entry> kernels = new LinkedHashMap<>();
+                for (JsonNode k : json.get("kernels")) {
+                    List<Param> params = new ArrayList<>();
+                    for (JsonNode p : k.get("params")) {
+                        params.add(new Param(p.get("name").asText(), p.get("type").asText(),
+                                p.has("access") ? p.get("access").asText() : null));
+                    }
+                    kernels.put(k.get("name").asText(), new Entry(k.get("name").asText(), k.get("class").asText(),
+                            k.get("method").asText(), k.get("source").asText(), List.copyOf(params)));
+                }
+                Map<String, Integer> options = new LinkedHashMap<>();
+                json.get("options").properties().forEach(e -> options.put(e.getKey(), e.getValue().asInt()));
+                index = i = new Index(kernels, options);
+            } catch (IOException e) {
+                throw new NeuroscanException("kernels/kernels.json: " + e.getMessage(), e);
+            }
+        }
+        return i;
+    }
+
+    /** The kernels' C names, in the index's order. */
+    public static List<String> names() {
+        return List.copyOf(index().kernels().keySet());
+    }
+
+    /** Every kernel of the index. */
+    public static List<Entry> entries() {
+        return List.copyOf(index().kernels().values());
+    }
+
+    /** The build options with their defaults (GEMM_TM=64, ..., D_HEAD=64). */
+    public static Map<String, Integer> options() {
+        return index().options();
+    }
+
+    /** The -D definitions: every build option at its default except D_HEAD, the model's head size. */
     public static List<String> defines(int dHead) {
-        return List.of("D_HEAD=" + dHead, "GEMM_TM=" + GEMM_TM, "GEMM_TN=" + GEMM_TN, "GEMM_TK=" + GEMM_TK,
-                "GEMM_WM=" + GEMM_WM, "GEMM_WN=" + GEMM_WN, "LN_WG=" + LN_WG, "ATT_BQ=" + ATT_BQ, "ATT_BK=" + ATT_BK);
+        List<String> out = new ArrayList<>();
+        out.add("D_HEAD=" + dHead);
+        for (var e : options().entrySet()) if (!e.getKey().equals("D_HEAD")) out.add(e.getKey() + "=" + e.getValue());
+        return out;
     }
 
     /** The defines as one OpenCL build-options string: {@code -D D_HEAD=64 -D GEMM_TM=64 ...}. */
@@ -51,23 +90,24 @@ public final class KernelSources {
         return String.join(" ", out);
     }
 
-    /** The program text of kernel file {@code name}: its headers, then the file, each under a #line naming it. */
+    /** The program text of kernel {@code name}: common.h, then the generated C (whose #line names the Java). */
     public static String source(String name) {
-        List<String> headers = FILES.get(name);
-        if (headers == null) throw new IllegalArgumentException("no kernel file " + name);
-        StringBuilder sb = new StringBuilder();
-        for (String h : headers) sb.append("#line 1 \"").append(h).append("\"\n").append(resource(h)).append('\n');
-        String file = name + ".cl";
-        return sb.append("#line 1 \"").append(file).append("\"\n").append(resource(file)).toString();
+        if (!index().kernels().containsKey(name)) throw new IllegalArgumentException("no kernel " + name);
+        return "#line 1 \"common.h\"\n" + text("common.h") + "\n" + text(name + ".c");
     }
 
     /** A file of /kernels/ on the classpath, as text. */
-    public static String resource(String name) {
-        try (InputStream in = KernelSources.class.getResourceAsStream("/kernels/" + name)) {
-            if (in == null) throw new NeuroscanException("kernels/" + name + ": missing from the classpath (a broken build?)");
+    public static String text(String name) {
+        try (InputStream in = resource(name)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new NeuroscanException("kernels/" + name + ": " + e.getMessage(), e);
         }
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = KernelSources.class.getResourceAsStream("/kernels/" + name);
+        if (in == null) throw new NeuroscanException("kernels/" + name + ": missing from the classpath (a broken build?)");
+        return in;
     }
 }

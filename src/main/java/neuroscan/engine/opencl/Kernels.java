@@ -25,11 +25,16 @@ final class Kernels implements AutoCloseable {
     final Buffer unused;
 
     Kernels(CL.Context ctx, CL.Device dev, int dHead) {
+        this(ctx, dev, dHead, KernelSources::source);
+    }
+
+    /** The kernels built from {@code source(name)} instead of the jar's (a test compares two versions). */
+    Kernels(CL.Context ctx, CL.Device dev, int dHead, java.util.function.Function<String, String> source) {
         this.dHead = dHead;
         String options = KernelSources.options(dHead);
         try {
-            for (String name : KernelSources.files().keySet()) {
-                Program p = CL.buildProgram(ctx, dev, "kernels/" + name + ".cl", KernelSources.source(name), options);
+            for (String name : KernelSources.names()) {
+                Program p = CL.buildProgram(ctx, dev, "kernels/" + name + ".cl", source.apply(name), options);
                 programs.put(name, p);
                 kernels.put(name, p.kernel(name));
             }

@@ -42,7 +42,7 @@ class PtxBuildTest {
         assertEquals(String.join(" ", KernelSources.defines(PtxBuild.D_HEAD)), props.getProperty("defines"));
         assertTrue(Modules.Shipped.load().orElseThrow().fits(PtxBuild.D_HEAD));
         Path ptxas = nvcc.resolveSibling("ptxas");
-        for (String name : KernelSources.files().keySet()) {
+        for (String name : KernelSources.names()) {
             String ptx;
             try (InputStream in = resource(name + ".ptx")) {
                 assertNotNull(in, name + ".ptx missing from the classpath");
