@@ -32,7 +32,7 @@
   #define FMAXF(a, b)     fmax(a, b)
   #define FMINF(a, b)     fmin(a, b)
   #define FABSF(x)        fabs(x)
-  #define F2I(x)          convert_int_rtz_sat(x)   /* Java's (int) f: toward zero, saturating, NaN -> 0 */
+  #define F2I(x)          convert_int_sat_rtz(x)   /* Java's (int) f: toward zero, saturating, NaN -> 0 */
   #define NEG_INF         (-INFINITY)
   #define POS_INF         INFINITY
 #else /* CUDA (nvcc, NVRTC): 1-D to 3-D grids map onto blockIdx/threadIdx the same way */

@@ -275,7 +275,7 @@ final class FunctionPrinter {
                 sb.append(i == 0 ? decl : ", " + decl.substring(decl.indexOf(name + "[")));
                 continue;
             }
-            String ctype = file.scalar(type, v);
+            String ctype = file.scalar(type, v, unit);
             if (i == 0) {
                 if (v.getModifiers().getFlags().contains(Modifier.FINAL)) sb.append("const ");
                 sb.append(ctype).append(' ');
@@ -323,6 +323,12 @@ final class FunctionPrinter {
 
     String expr(TreePath p) {
         Tree t = p.getLeaf();
+        if (t instanceof MethodInvocationTree call) {   // a call outside the subset says so, not "double ..."
+            int before = tr.errors.size();
+            String s = invocation(p, call);
+            if (tr.errors.size() == before) checkType(p);
+            return s;
+        }
         checkType(p);
         return switch (t) {
             case ParenthesizedTree par -> "(" + expr(new TreePath(p, par.getExpression())) + ")";
@@ -408,7 +414,8 @@ final class FunctionPrinter {
     private String memberSelect(TreePath p, MemberSelectTree ms) {
         Element e = tr.trees.getElement(p);
         String member = ms.getIdentifier().toString();
-        if (member.equals("length") && e != null && e.getKind() == ElementKind.FIELD && e.getEnclosingElement() == null) {
+        TypeMirror receiver = tr.trees.getTypeMirror(new TreePath(p, ms.getExpression()));
+        if (member.equals("length") && receiver != null && receiver.getKind() == TypeKind.ARRAY) {
             error(ms, "array.length: a C array carries no length; pass the size as an int parameter");
             return "/*?*/";
         }
@@ -423,10 +430,6 @@ final class FunctionPrinter {
                 }
             }
             return field(ms, f);
-        }
-        if (e != null && e.getKind() == ElementKind.FIELD && member.equals("length")) {
-            error(ms, "array.length: a C array carries no length; pass the size as an int parameter");
-            return "/*?*/";
         }
         error(ms, ms + " is outside the kernel subset");
         return "/*?*/";

@@ -53,7 +53,7 @@ final class KernelFile {
             Fn f = new Fn(m, tr.methods.get(m), m.equals(kernel));
             fns.put(m, f);
             Element clash = cNames.putIfAbsent(f.cName, m);
-            if (clash != null) error(f.decl.tree(), "two functions of this kernel are named " + f.cName + " in C");
+            if (clash != null) error(f, f.decl.tree(), "two functions of this kernel are named " + f.cName + " in C");
         }
         // callers before callees: a helper's array parameters get their spaces before it is printed
         for (Fn f : fns.values()) {
@@ -74,7 +74,7 @@ final class KernelFile {
         }
         for (Fn f : fns.values()) {
             for (String n : f.declared) {
-                if (constants.containsKey(n)) error(f.decl.tree(), n + " is both a constant (a C macro) and a variable of " + f.cName);
+                if (constants.containsKey(n)) error(f, f.decl.tree(), n + " is both a constant (a C macro) and a variable of " + f.cName);
             }
         }
         if (tr.errors.size() > errorsBefore) return null;
@@ -107,19 +107,19 @@ final class KernelFile {
     private void signatureChecks(Fn f) {
         MethodTree t = f.decl.tree();
         ExecutableElement m = f.element;
-        if (!m.getModifiers().contains(Modifier.STATIC)) error(t, "kernels and their helpers are static methods");
-        if (!m.getTypeParameters().isEmpty()) error(t, "generic methods are outside the kernel subset");
-        if (m.isVarArgs()) error(t, "varargs are outside the kernel subset");
-        if (!m.getThrownTypes().isEmpty()) error(t, "exceptions are outside the kernel subset");
+        if (!m.getModifiers().contains(Modifier.STATIC)) error(f, t, "kernels and their helpers are static methods");
+        if (!m.getTypeParameters().isEmpty()) error(f, t, "generic methods are outside the kernel subset");
+        if (m.isVarArgs()) error(f, t, "varargs are outside the kernel subset");
+        if (!m.getThrownTypes().isEmpty()) error(f, t, "exceptions are outside the kernel subset");
         checkName(t, f.decl.unit(), f.cName);
         TypeKind ret = m.getReturnType().getKind();
         if (f.kernel) {
-            if (ret != TypeKind.VOID || !m.getModifiers().contains(Modifier.PUBLIC)) error(t, "a @Kernel is public static void");
+            if (ret != TypeKind.VOID || !m.getModifiers().contains(Modifier.PUBLIC)) error(f, t, "a @Kernel is public static void");
             if (m.getParameters().isEmpty() || !Translator.isType(m.getParameters().getFirst().asType(), Translator.CONTEXT)) {
-                error(t, "a @Kernel's first parameter is its KernelContext");
+                error(f, t, "a @Kernel's first parameter is its KernelContext");
             }
         } else if (ret != TypeKind.VOID && ret != TypeKind.INT && ret != TypeKind.FLOAT && ret != TypeKind.BOOLEAN) {
-            error(t, "a helper returns void, int, float or boolean");
+            error(f, t, "a helper returns void, int, float or boolean");
         }
         List<? extends VariableElement> params = m.getParameters();
         for (int i = 0; i < params.size(); i++) {
@@ -127,7 +127,7 @@ final class KernelFile {
             Tree pt = t.getParameters().get(i);
             TypeMirror type = p.asType();
             if (Translator.isType(type, Translator.CONTEXT)) {
-                if (f.ctx != null) error(pt, "one KernelContext parameter is enough");
+                if (f.ctx != null) error(f, pt, "one KernelContext parameter is enough");
                 f.ctx = p;
                 continue;
             }
@@ -136,18 +136,18 @@ final class KernelFile {
             if (type.getKind() == TypeKind.ARRAY) {
                 TypeKind el = FunctionPrinter.elementKind(type);
                 int rank = FunctionPrinter.rank(type);
-                if (el != TypeKind.INT && el != TypeKind.FLOAT) error(pt, "buffers are float[] or int[]");
+                if (el != TypeKind.INT && el != TypeKind.FLOAT) error(f, pt, "buffers are float[] or int[]");
                 if (f.kernel) {
-                    if (rank != 1) error(pt, "a kernel's buffers are one-dimensional (index them as row * width + column)");
+                    if (rank != 1) error(f, pt, "a kernel's buffers are one-dimensional (index them as row * width + column)");
                     f.arrays.put(p, new Fn.Arr(Space.GLOBAL, null, "a kernel parameter", el, rank));
                 } else {
                     // the space comes from the call sites, which were printed first
                     f.arrays.computeIfAbsent(p, k -> new Fn.Arr(null, null, null, el, rank));
                 }
             } else if (type.getKind() == TypeKind.BOOLEAN) {
-                if (f.kernel) error(pt, "a kernel's scalars are int or float (OpenCL has no bool kernel arguments)");
+                if (f.kernel) error(f, pt, "a kernel's scalars are int or float (OpenCL has no bool kernel arguments)");
             } else if (type.getKind() != TypeKind.INT && type.getKind() != TypeKind.FLOAT) {
-                error(pt, type + " parameters are outside the kernel subset: int, float, float[], int[]");
+                error(f, pt, type + " parameters are outside the kernel subset: int, float, float[], int[]");
             }
         }
     }
@@ -268,38 +268,32 @@ final class KernelFile {
         }
     }
 
-    String scalar(TypeMirror t, Tree at) {
+    String scalar(TypeMirror t, Tree at, CompilationUnitTree unit) {
         return switch (t.getKind()) {
             case INT -> "int";
             case FLOAT -> "float";
             case BOOLEAN -> "bool";
+            case DOUBLE -> {
+                tr.error(unit, at, "double is outside the kernel subset: compute in float (literals with an f suffix)");
+                yield "float";
+            }
+            case LONG -> {
+                tr.error(unit, at, "long is outside the kernel subset: indices are int (buffers have fewer than 2^31 elements)");
+                yield "int";
+            }
             default -> {
-                tr.error(fnUnit(at), at, t + " is outside the kernel subset: kernels use int, float and boolean");
+                tr.error(unit, at, t + " is outside the kernel subset: kernels use int, float and boolean");
                 yield "int";
             }
         };
-    }
-
-    private CompilationUnitTree fnUnit(Tree at) {
-        for (Fn f : fns.values()) {
-            long s = tr.trees.getSourcePositions().getStartPosition(f.decl.unit(), at);
-            if (s >= 0) return f.decl.unit();
-        }
-        return fns.values().iterator().next().decl.unit();
     }
 
     String elementType(TypeKind k) {
         return k == TypeKind.INT ? "int" : "float";
     }
 
-    private void error(Tree t, String message) {
-        for (Fn f : fns.values()) {
-            if (tr.trees.getSourcePositions().getStartPosition(f.decl.unit(), t) >= 0) {
-                tr.error(f.decl.unit(), t, message);
-                return;
-            }
-        }
-        tr.error(tr.methods.get(kernel).unit(), t, message);
+    private void error(Fn f, Tree t, String message) {
+        tr.error(f.decl.unit(), t, message);
     }
 
     // ---------------------------------------------------------------- assembly
@@ -378,13 +372,13 @@ final class KernelFile {
             String n = p.getSimpleName().toString();
             Fn.Arr a = f.arrays.get(p);
             if (a == null) {
-                ps.add(scalar(p.asType(), f.decl.tree()) + " " + n);
+                ps.add(scalar(p.asType(), f.decl.tree(), f.decl.unit()) + " " + n);
                 continue;
             }
             String el = elementType(a.element);
             String c = a.written ? "" : "const ";
             if (a.space == null) {
-                error(f.decl.tree(), "parameter " + n + " gets no memory space: no call passes it an array");
+                error(f, f.decl.tree(), "parameter " + n + " gets no memory space: no call passes it an array");
                 continue;
             }
             ps.add(switch (a.space) {
@@ -394,7 +388,7 @@ final class KernelFile {
             });
         }
         String ret = f.kernel ? "void" : f.element.getReturnType().getKind() == TypeKind.VOID ? "void"
-                : scalar(f.element.getReturnType(), f.decl.tree());
+                : scalar(f.element.getReturnType(), f.decl.tree(), f.decl.unit());
         return (f.kernel ? "KERNEL " : "DEVICE_FN ") + ret + " " + f.cName + "(" + String.join(", ", ps) + ")";
     }
 
