@@ -21,12 +21,17 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * One kernel source, two runtimes: the PTX the build made with nvcc from kernels/ through common.h's CUDA
- * half (PtxBuild, run by Maven before the tests) is on the classpath, as the jar ships it, for every kernel
- * file, built with the geometry the host launches with; and ptxas, assembling it for sm_90 (H100/H200),
- * reports no register spills. Skips where nvcc is not installed (then the build ships no PTX).
+ * One kernel source, two runtimes: the PTX the build made with nvcc from the generated C through common.h's
+ * CUDA half (PtxBuild, run by Maven before the tests) is on the classpath, as the jar ships it, for every
+ * kernel, built with the geometry the host launches with; and ptxas, assembling it for sm_90 (H100/H200),
+ * reports no register spills and no more registers than the hand-written kernels the Java ones replaced.
+ * Skips where nvcc is not installed (then the build ships no PTX).
  */
 class PtxBuildTest {
+    /** What ptxas gave the hand-written OpenCL C kernels for sm_90 (nvcc 13.0); the Java ones must not need more. */
+    private static final java.util.Map<String, Integer> REGISTERS = java.util.Map.of("embed", 18, "layer_norm", 32,
+            "gemm_bias", 56, "causal_attention", 165, "mlp_in_gelu_max", 64, "topk_merge", 32);
+
     @TempDir
     Path tmp;
 
@@ -53,6 +58,11 @@ class PtxBuildTest {
             Files.writeString(file, ptx);
             String report = run(List.of(ptxas.toString(), "-arch=sm_90", "-v", file.toString(), "-o",
                     tmp.resolve(name + ".cubin").toString()));
+            Matcher regs = Pattern.compile("Used (\\d+) registers").matcher(report);
+            assertTrue(regs.find(), name + ": no register count: " + report);
+            int used = Integer.parseInt(regs.group(1));
+            assertTrue(used <= REGISTERS.get(name), name + " uses " + used + " registers, the hand-written kernel used "
+                    + REGISTERS.get(name) + ": " + report);
             Matcher m = Pattern.compile("(\\d+) bytes spill stores, (\\d+) bytes spill loads").matcher(report);
             assertTrue(m.find(), name + ": no ptxas report: " + report);
             do {
