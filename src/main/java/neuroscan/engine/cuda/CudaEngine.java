@@ -59,6 +59,7 @@ public final class CudaEngine implements Engine {
 
     private CudaEngine(Weights w, CudaDevices.Info gpu, int maxBatchTokens) {
         this.cfg = w.cfg();
+        GpuModel.checkIntIndexable(cfg, maxBatchTokens);
         this.gpu = gpu;
         this.dm = cfg.dModel();
         this.hd = cfg.nHeads() * cfg.dHead();

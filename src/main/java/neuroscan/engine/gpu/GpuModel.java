@@ -54,6 +54,23 @@ public final class GpuModel {
         return 4L * tokens * Math.max(3L * c.nHeads() * c.dHead(), c.dModel());
     }
 
+    /**
+     * The kernels index buffers with int, and signed overflow is undefined in C (kernels/README.md): every
+     * tensor and batch buffer must have fewer than 2^31 elements, so that no in-range index overflows.
+     */
+    public static void checkIntIndexable(ModelConfig c, int maxBatchTokens) {
+        long hd = (long) c.nHeads() * c.dHead();
+        long[] sizes = {(long) c.dVocab() * c.dModel(), (long) c.nCtx() * c.dModel(), (long) c.dModel() * c.dMlp(),
+                3 * hd * c.dModel(), largestBuffer(c, maxBatchTokens) / 4, (long) maxBatchTokens * c.dMlp()};
+        String[] names = {"W_E", "W_pos", "W_in", "W_QKV", "a batch buffer", "a batch's hook_post"};
+        for (int i = 0; i < sizes.length; i++) {
+            if (sizes[i] > Integer.MAX_VALUE) {
+                throw new neuroscan.NeuroscanException(names[i] + " has " + sizes[i] + " elements: the GPU kernels index with int "
+                        + "(at most 2^31 - 1 elements per buffer)");
+            }
+        }
+    }
+
     public static int docsFor(int tokens) {
         return Math.min(tokens, MAX_DOCS_PER_BATCH);
     }

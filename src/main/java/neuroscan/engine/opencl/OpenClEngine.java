@@ -73,6 +73,7 @@ public final class OpenClEngine implements Engine {
     private OpenClEngine(Weights w, OpenClDevices.Info info, int maxBatchTokens, long memoryBudget) {
         this.memoryBudget = memoryBudget;
         this.cfg = w.cfg();
+        GpuModel.checkIntIndexable(cfg, maxBatchTokens);
         this.info = info;
         this.dm = cfg.dModel();
         this.hd = cfg.nHeads() * cfg.dHead();
