@@ -21,6 +21,14 @@ public interface Engine extends AutoCloseable {
     /** Per-position activations of one document, flattened [tokens.length, d_mlp] (for pages and trace). */
     float[] hookPost(int[] tokens);
 
+    /**
+     * A scan continuing from {@code start}: batches in, the top-k store out. The default merges on the
+     * host ({@link HostTopKScan}); GPU engines keep the store on the device.
+     */
+    default TopKScan topKScan(neuroscan.store.TopK start) {
+        return new HostTopKScan(this, start);
+    }
+
     /** A short name for manifests and stderr, e.g. "cpu (2 threads, AVX-512)" or "reference". */
     String describe();
 

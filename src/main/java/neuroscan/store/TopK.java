@@ -170,6 +170,26 @@ public final class TopK {
         return out;
     }
 
+    /** An independent copy (slots and NaN count). */
+    public TopK copy() {
+        TopK t = of(k, dMlp, max, doc, pos);
+        t.nanSkipped = nanSkipped;
+        return t;
+    }
+
+    /** Copies of the [k, d_mlp] arrays, e.g. to upload the store to a device that merges there. */
+    public float[] copyOfMax() {
+        return max.clone();
+    }
+
+    public int[] copyOfDoc() {
+        return doc.clone();
+    }
+
+    public int[] copyOfPos() {
+        return pos.clone();
+    }
+
     /** Candidates that were NaN and therefore never entered (a sign of a broken engine). */
     public long nanSkipped() {
         return nanSkipped;
