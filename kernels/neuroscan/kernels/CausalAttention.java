@@ -36,7 +36,7 @@ public final class CausalAttention {
      * the first query's document, and each query masks keys outside [its document's start, itself].
      * Grid: (ceil(T / ATT_BQ) * ATT_BQ, n_heads), work-group (ATT_BQ, 1).
      */
-    @Kernel
+    @Kernel(workGroup = ATT_BQ)
     public static void causalAttention(KernelContext ctx, float[] qkv, int[] offsets, int nDocs, int T, int nHeads,
                                        float[] z) {
         float[] Ks = ctx.localFloats(ATT_BK * D_HEAD);

@@ -20,7 +20,7 @@ public final class GemmBias {
      * {@link GemmTile}'s; the bias, activation and residual are applied while the tile is in registers.
      * Grid: (ceil(N / TN) * WN, ceil(M / TM) * WM), work-group (WN, WM).
      */
-    @Kernel
+    @Kernel(workGroup = {GEMM_WN, GEMM_WM})
     public static void gemmBias(KernelContext ctx, float[] A, float[] B, float[] bias, @MayAlias float[] R,
                                 @MayAlias float[] C, int M, int N, int K, int act, int addResidual) {
         float[] As = ctx.localFloats(GEMM_TK * GEMM_AS_STRIDE);

@@ -36,7 +36,7 @@ public final class LayerNorm {
      * which cancels badly for large means.
      * Grid: (rows * LN_WG), work-group (LN_WG).
      */
-    @Kernel
+    @Kernel(workGroup = LN_WG)
     public static void layerNorm(KernelContext ctx, float[] x, float[] w, float[] b, float[] y, int dModel, float eps,
                                  int affine) {
         float[] red = ctx.localFloats(LN_WG);

@@ -24,7 +24,7 @@ public final class MlpInGeluMax {
      * compared with a strict >; the final merge across work-items prefers the lower position).
      * Grid: (ceil(N / TN) * WN, nDocs * WM), work-group (WN, WM).
      */
-    @Kernel
+    @Kernel(workGroup = {GEMM_WN, GEMM_WM})
     public static void mlpInGeluMax(KernelContext ctx, float[] A, float[] W_in, float[] b_in, int[] offsets, int N,
                                     int K, int act, float[] docMax, int[] docArg) {
         float[] As = ctx.localFloats(GEMM_TK * GEMM_AS_STRIDE);

@@ -18,4 +18,10 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
 public @interface Kernel {
+    /**
+     * The work-group shape the kernel is written for (e.g. {@code {GEMM_WN, GEMM_WM}} when it uses
+     * GEMM_THREADS work-items as a constant), or empty when any shape works. A task graph refuses a grid
+     * with another shape when it is built.
+     */
+    int[] workGroup() default {};
 }

@@ -23,7 +23,8 @@ public final class KernelSources {
     }
 
     /** One kernel of the index: its C name, the Java method it was generated from, its parameters. */
-    public record Entry(String name, String javaClass, String javaMethod, String source, List<Param> params) {
+    public record Entry(String name, String javaClass, String javaMethod, String source, List<Param> params,
+                        List<Integer> workGroup) {
     }
 
     /** A parameter after the KernelContext: type int, float, float[] or int[]; access read / read-write for arrays. */
@@ -47,8 +48,10 @@ public final class KernelSources {
                         params.add(new Param(p.get("name").asText(), p.get("type").asText(),
                                 p.has("access") ? p.get("access").asText() : null));
                     }
+                    List<Integer> wg = new ArrayList<>();
+                    if (k.has("workGroup")) for (JsonNode v : k.get("workGroup")) wg.add(v.asInt());
                     kernels.put(k.get("name").asText(), new Entry(k.get("name").asText(), k.get("class").asText(),
-                            k.get("method").asText(), k.get("source").asText(), List.copyOf(params)));
+                            k.get("method").asText(), k.get("source").asText(), List.copyOf(params), List.copyOf(wg)));
                 }
                 Map<String, Integer> options = new LinkedHashMap<>();
                 json.get("options").properties().forEach(e -> options.put(e.getKey(), e.getValue().asInt()));

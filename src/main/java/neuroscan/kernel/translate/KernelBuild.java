@@ -62,6 +62,7 @@ public final class KernelBuild {
                 params.add(m);
             }
             k.put("params", params);
+            if (!o.workGroup().isEmpty()) k.put("workGroup", o.workGroup());
             index.add(k);
         }
         Map<String, Object> json = new LinkedHashMap<>();

@@ -354,7 +354,9 @@ final class KernelFile {
             params.add(new Translator.Param(p.getSimpleName().toString(), type, a != null && a.written));
         }
         String javaClass = ((javax.lang.model.element.TypeElement) kernel.getEnclosingElement()).getQualifiedName().toString();
-        return new Translator.Output(k.cName, javaClass, kernel.getSimpleName().toString(), kt.file(), w.toString(), params);
+        List<Integer> wg = Translator.workGroup(kernel);
+        if (wg.size() > 3 || wg.stream().anyMatch(v -> v < 1)) error(k, k.decl.tree(), "workGroup has 1 to 3 positive sizes");
+        return new Translator.Output(k.cName, javaClass, kernel.getSimpleName().toString(), kt.file(), w.toString(), params, wg);
     }
 
     /** The C text of a constant's initializer: its literal, or the expression in parentheses. */

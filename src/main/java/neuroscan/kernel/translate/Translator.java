@@ -50,7 +50,7 @@ public final class Translator {
 
     /** One translated kernel. */
     public record Output(String name, String javaClass, String javaMethod, String javaFile, String c,
-                         List<Param> params) {
+                         List<Param> params, List<Integer> workGroup) {
     }
 
     /** A kernel parameter after the context: {@code type} is int, float, float[] or int[]. */
@@ -152,6 +152,25 @@ public final class Translator {
                 }
             }
         }
+    }
+
+    /** The @Kernel's workGroup values (empty: any shape). */
+    static List<Integer> workGroup(ExecutableElement kernel) {
+        for (var a : kernel.getAnnotationMirrors()) {
+            if (!((TypeElement) a.getAnnotationType().asElement()).getQualifiedName().contentEquals(KERNEL)) continue;
+            for (var e : a.getElementValues().entrySet()) {
+                if (!e.getKey().getSimpleName().contentEquals("workGroup")) continue;
+                List<Integer> out = new ArrayList<>();
+                Object v = e.getValue().getValue();
+                if (v instanceof List<?> list) {
+                    for (Object o : list) out.add((Integer) ((javax.lang.model.element.AnnotationValue) o).getValue());
+                } else {
+                    out.add((Integer) v);
+                }
+                return out;
+            }
+        }
+        return List.of();
     }
 
     static boolean annotated(Element e, String annotation) {
