@@ -1,6 +1,6 @@
 /*
- * common.h: the portability layer every kernel is built with. The kernels are Java (kernels/neuroscan/
- * kernels/*.java); the build translates each to C that spells qualifiers, indices, barriers and math only
+ * common.h: the portability layer every kernel is built with. The kernels are Java (the files under
+ * kernels/neuroscan/kernels/); the build translates each to C that spells qualifiers, indices, barriers and math only
  * through these macros, never in OpenCL- or CUDA-only words. The hosts prepend this file to each
  * generated kernel: the OpenCL host at run time, nvcc at build time, NVRTC at run time.
  *
