@@ -30,45 +30,68 @@ public final class Calls {
         return "gelu_new".equals(actFn) ? ACT_GELU_NEW : ACT_GELU;
     }
 
-    /** embed.cl: x[t] = W_E[tokens[t]] + W_pos[position of t in its document]. */
+    // ---------------------------------------------------------------- geometry: {groups, work-group}, written once
+
+    public static int[][] embedGrid(int T, int dModel) {
+        return new int[][]{{ceil(dModel, EMBED_WG), T}, {EMBED_WG, 1}};
+    }
+
+    public static int[][] layerNormGrid(int rows) {
+        return new int[][]{{rows}, {LN_WG}};
+    }
+
+    public static int[][] gemmGrid(int M, int N) {
+        return new int[][]{{ceil(N, GEMM_TN), ceil(M, GEMM_TM)}, {GEMM_WN, GEMM_WM}};
+    }
+
+    public static int[][] attentionGrid(int T, int nHeads) {
+        return new int[][]{{ceil(T, ATT_BQ), nHeads}, {ATT_BQ, 1}};
+    }
+
+    public static int[][] mlpMaxGrid(int nDocs, int N) {
+        return new int[][]{{ceil(N, GEMM_TN), nDocs}, {GEMM_WN, GEMM_WM}};
+    }
+
+    public static int[][] topkGrid(int dMlp) {
+        return new int[][]{{ceil(dMlp, TOPK_WG)}, {TOPK_WG}};
+    }
+
+    // ---------------------------------------------------------------- launches
+
+    /** embed: x[t] = W_E[tokens[t]] + W_pos[position of t in its document]. */
     public static Call embed(DeviceBuffer tokens, DeviceBuffer offsets, int nDocs, int T, int dModel,
                              DeviceBuffer W_E, DeviceBuffer W_pos, DeviceBuffer x) {
-        return call("embed", new int[]{ceil(dModel, EMBED_WG), T}, new int[]{EMBED_WG, 1},
-                tokens, offsets, nDocs, T, dModel, W_E, W_pos, x);
+        return call("embed", embedGrid(T, dModel), tokens, offsets, nDocs, T, dModel, W_E, W_pos, x);
     }
 
-    /** layer_norm.cl: y = LN(x) per row of {@code rows}; {@code w == null} means LNPre (no affine). */
+    /** layer_norm: y = LN(x) per row of {@code rows}; {@code w == null} means LNPre (no affine). */
     public static Call layerNorm(DeviceBuffer x, DeviceBuffer w, DeviceBuffer b, DeviceBuffer y, int rows, int dModel,
                                  float eps) {
-        return call("layer_norm", new int[]{rows}, new int[]{LN_WG}, x, w, b, y, dModel, eps, w == null ? 0 : 1);
+        return call("layer_norm", layerNormGrid(rows), x, w, b, y, dModel, eps, w == null ? 0 : 1);
     }
 
-    /** gemm_bias.cl: C[M,N] = act(A[M,K] @ B[K,N] + bias) (+ R when R != null; C may be R). */
+    /** gemm_bias: C[M,N] = act(A[M,K] @ B[K,N] + bias) (+ R when R != null; C may be R). */
     public static Call gemmBias(DeviceBuffer A, DeviceBuffer B, DeviceBuffer bias, DeviceBuffer R, DeviceBuffer C,
                                 int M, int N, int K, int act) {
-        return call("gemm_bias", new int[]{ceil(N, GEMM_TN), ceil(M, GEMM_TM)}, new int[]{GEMM_WN, GEMM_WM},
-                A, B, bias, R, C, M, N, K, act, R == null ? 0 : 1);
+        return call("gemm_bias", gemmGrid(M, N), A, B, bias, R, C, M, N, K, act, R == null ? 0 : 1);
     }
 
-    /** causal_attention.cl: z = causal softmax(q k^T / sqrt(d_head)) v per document and head. */
+    /** causal_attention: z = causal softmax(q k^T / sqrt(d_head)) v per document and head. */
     public static Call causalAttention(DeviceBuffer qkv, DeviceBuffer offsets, int nDocs, int T, int nHeads,
                                        DeviceBuffer z) {
-        return call("causal_attention", new int[]{ceil(T, ATT_BQ), nHeads}, new int[]{ATT_BQ, 1},
-                qkv, offsets, nDocs, T, nHeads, z);
+        return call("causal_attention", attentionGrid(T, nHeads), qkv, offsets, nDocs, T, nHeads, z);
     }
 
-    /** mlp_in_gelu_max.cl: per document and neuron, max and first argmax of act(A @ W_in + b_in). */
+    /** mlp_in_gelu_max: per document and neuron, max and first argmax of act(A @ W_in + b_in). */
     public static Call mlpInGeluMax(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets,
                                     int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg) {
-        return call("mlp_in_gelu_max", new int[]{ceil(N, GEMM_TN), nDocs}, new int[]{GEMM_WN, GEMM_WM},
-                A, W_in, b_in, offsets, N, K, act, docMax, docArg);
+        return call("mlp_in_gelu_max", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, N, K, act, docMax, docArg);
     }
 
-    /** topk_merge.cl: merges a batch's [nDocs, d_mlp] maxima into the running [k, d_mlp] store. */
-    public static Call topkMerge(DeviceBuffer docMax, DeviceBuffer docArg, int nDocs, int firstDoc, int dMlp, int k,
-                                 DeviceBuffer topMax, DeviceBuffer topDoc, DeviceBuffer topPos) {
-        return call("topk_merge", new int[]{ceil(dMlp, TOPK_WG)}, new int[]{TOPK_WG},
-                docMax, docArg, nDocs, firstDoc, dMlp, k, topMax, topDoc, topPos);
+    /** topk_merge: merges a batch's [nDocs, d_mlp] maxima (row d is document docIds[d]) into the running [k, d_mlp] store. */
+    public static Call topkMerge(DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer docIds, int nDocs, int dMlp, int k,
+                                 DeviceBuffer topMax, DeviceBuffer topDoc, DeviceBuffer topPos, DeviceBuffer nanCount) {
+        return call("topk_merge", topkGrid(dMlp), docMax, docArg, docIds, nDocs, dMlp, k, topMax, topDoc, topPos, nanCount);
     }
 
     /** Work-items per work-group the GEMM kernels need (the largest of all kernels). */
@@ -76,11 +99,11 @@ public final class Calls {
         return GEMM_WM * GEMM_WN;
     }
 
-    private static Call call(String kernel, int[] groups, int[] local, Object... args) {
-        return new Call(kernel, Arrays.asList(args), groups, local);
+    private static Call call(String kernel, int[][] grid, Object... args) {
+        return new Call(kernel, Arrays.asList(args), grid[0], grid[1]);
     }
 
-    static int ceil(int n, int m) {
+    public static int ceil(int n, int m) {
         return (n + m - 1) / m;
     }
 }

@@ -15,7 +15,7 @@ import java.util.List;
 public interface GpuDevice extends AutoCloseable {
     enum Stream { COMPUTE, TRANSFER }
 
-    /** The device's name, for messages: "NVIDIA H200", "pthread-skylake-avx512-AMD EPYC". */
+    /** The device, for messages: "CUDA device NVIDIA H200", "OpenCL device pthread-skylake-avx512-AMD EPYC". */
     String name();
 
     /** For the manifest and stderr: runtime, device, index. */

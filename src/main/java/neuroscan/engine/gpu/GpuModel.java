@@ -42,11 +42,15 @@ public final class GpuModel {
         return bias;
     }
 
-    /** Device bytes of the batch buffers for {@code tokens} (x, LN out, qkv, z, results, 2 token slots, hook_post). */
+    /**
+     * Device bytes of {@link GpuEngine}'s batch buffers for {@code tokens}: x, LN out, qkv, z, the docMax/docArg
+     * the merge reads, two token slots (tokens, offsets, document ids, and their own docMax/docArg for
+     * read-back), and one document's hook_post.
+     */
     public static long batchBytes(ModelConfig c, int tokens) {
-        int docs = docsFor(tokens), hd = c.nHeads() * c.dHead();
-        return 4L * ((long) tokens * (2L * c.dModel() + 4L * hd) + 2L * docs * c.dMlp() + 2L * tokens + 2L * (docs + 1)
-                + (long) c.nCtx() * c.dMlp());
+        long docs = docsFor(tokens), hd = (long) c.nHeads() * c.dHead();
+        long slot = tokens + (docs + 1) + docs + 2L * docs * c.dMlp();
+        return 4L * ((long) tokens * (2L * c.dModel() + 4L * hd) + 2L * docs * c.dMlp() + 2L * slot + (long) c.nCtx() * c.dMlp());
     }
 
     /** The largest single buffer of a batch of {@code tokens} (qkv or x), for devices that cap allocations. */

@@ -499,6 +499,20 @@ public final class CL {
     }
 
     /** Blocks until all events completed; a failed command is reported with its own error code. */
+    /** An event that completes when every command enqueued on {@code q} before it has (an in-order queue's marker). */
+    public static Event marker(Queue q) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ev = a.allocate(ADDRESS);
+            int rc = (int) api().enqueueMarkerWithWaitList.invokeExact(q.id(), 0, MemorySegment.NULL, ev);
+            check(rc, "clEnqueueMarkerWithWaitList");
+            return new Event(ev.get(ADDRESS, 0), "marker");
+        } catch (CLException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public static void waitFor(List<Event> events) {
         if (events.isEmpty()) return;
         try (Arena a = Arena.ofConfined()) {
@@ -643,8 +657,8 @@ public final class CL {
                 releaseContext, createCommandQueue, releaseCommandQueue, createBuffer, releaseMemObject,
                 createProgramWithSource, buildProgram, getProgramBuildInfo, releaseProgram, createKernel,
                 setKernelArg, getKernelWorkGroupInfo, releaseKernel, enqueueNDRangeKernel, enqueueWriteBuffer,
-                enqueueReadBuffer, enqueueFillBuffer, waitForEvents, getEventInfo, getEventProfilingInfo,
-                releaseEvent, flush, finish;
+                enqueueReadBuffer, enqueueFillBuffer, enqueueMarkerWithWaitList, waitForEvents, getEventInfo,
+                getEventProfilingInfo, releaseEvent, flush, finish;
         private final SymbolLookup lib;
         private final Linker linker = Linker.nativeLinker();
 
@@ -672,6 +686,7 @@ public final class CL {
             enqueueWriteBuffer = h("clEnqueueWriteBuffer", I, P, P, I, L, L, P, I, P, P);
             enqueueReadBuffer = h("clEnqueueReadBuffer", I, P, P, I, L, L, P, I, P, P);
             enqueueFillBuffer = h("clEnqueueFillBuffer", I, P, P, P, L, L, L, I, P, P);
+            enqueueMarkerWithWaitList = h("clEnqueueMarkerWithWaitList", I, P, I, P, P);
             waitForEvents = h("clWaitForEvents", I, I, P);
             getEventInfo = h("clGetEventInfo", I, P, I, L, P, P);
             getEventProfilingInfo = h("clGetEventProfilingInfo", I, P, I, L, P, P);

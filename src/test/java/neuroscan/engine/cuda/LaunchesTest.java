@@ -46,7 +46,7 @@ class LaunchesTest {
         Call c = Calls.gemmBias(X, W, W, null, Y, 130, 129, 17, Calls.ACT_GELU);
         assertArrayEquals(new int[]{3, 3, 1}, Launches.grid(c));
         assertArrayEquals(new int[]{Calls.GEMM_WN, Calls.GEMM_WM, 1}, Launches.block(c));
-        Call t = Calls.topkMerge(X, X, 4, 0, 100, 5, Y, Y, Y);   // 1-D: ceil(100 / 64) = 2
+        Call t = Calls.topkMerge(X, X, X, 4, 100, 5, Y, Y, Y, Y);   // 1-D: ceil(100 / 64) = 2
         assertArrayEquals(new int[]{2, 1, 1}, Launches.grid(t));
         assertArrayEquals(new int[]{Calls.TOPK_WG, 1, 1}, Launches.block(t));
     }

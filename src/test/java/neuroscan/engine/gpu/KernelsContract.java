@@ -179,34 +179,44 @@ public abstract class KernelsContract {
     }
 
     @Test
-    void topkMergeKeepsTheBestKAcrossBatchesWithTiesToTheLowerDocument() {
+    void topkMergeKeepsTheBestKAcrossBatchesWithTiesToTheLowerDocumentAndCountsNaN() {
         KernelDevice dev = device();
         int dMlp = 70, k = 5;
         int[] batchSizes = {3, 4, 8, 1};
         List<List<Twins.Entry>> offered = new ArrayList<>();
         for (int n = 0; n < dMlp; n++) offered.add(new ArrayList<>());
+        int[] nanExpected = new int[dMlp];
+        int noPositions = 0;
         try (var topMax = dev.filled((long) k * dMlp, Float.NEGATIVE_INFINITY); var topDoc = dev.filledInts((long) k * dMlp, -1);
-             var topPos = dev.filledInts((long) k * dMlp, -1)) {
+             var topPos = dev.filledInts((long) k * dMlp, -1); var nan = dev.filledInts(dMlp, 0)) {
             int first = 0;
             var twin = new neuroscan.store.TopK(k, dMlp);
             for (int nDocs : batchSizes) {
                 float[] max = new float[nDocs * dMlp];
                 int[] arg = new int[nDocs * dMlp];
+                // the batch's rows in a scrambled order of document ids, as the scanner sorts a window by length
+                int[] ids = new int[nDocs];
+                for (int d = 0; d < nDocs; d++) ids[d] = first + (d * 5 + 3) % nDocs;
                 for (int d = 0; d < nDocs; d++)
                     for (int n = 0; n < dMlp; n++) {
+                        int i = d * dMlp + n;
                         // few distinct values, so ties across documents and batches are common
-                        max[d * dMlp + n] = rnd.nextInt(6) * 0.5f - 1;
-                        arg[d * dMlp + n] = rnd.nextInt(10) == 0 ? -1 : rnd.nextInt(1000);   // -1: no positions
-                        if (arg[d * dMlp + n] >= 0) offered.get(n).add(new Twins.Entry(max[d * dMlp + n], first + d, arg[d * dMlp + n]));
+                        max[i] = rnd.nextInt(15) == 0 ? Float.NaN : rnd.nextInt(6) * 0.5f - 1;
+                        arg[i] = rnd.nextInt(10) == 0 ? -1 : rnd.nextInt(1000);   // -1: no positions
+                        if (arg[i] >= 0 && Float.isNaN(max[i])) nanExpected[n]++;
+                        if (arg[i] >= 0 && !Float.isNaN(max[i])) offered.get(n).add(new Twins.Entry(max[i], ids[d], arg[i]));
                     }
                 // the Java twin, store.TopK.merge: a document without positions offers NaN, which never enters
                 float[] twinMax = max.clone();
-                for (int i = 0; i < twinMax.length; i++) if (arg[i] < 0) twinMax[i] = Float.NaN;
-                int[] ids = new int[nDocs];
-                for (int d = 0; d < nDocs; d++) ids[d] = first + d;
+                for (int i = 0; i < twinMax.length; i++) {
+                    if (arg[i] < 0) {
+                        twinMax[i] = Float.NaN;
+                        noPositions++;
+                    }
+                }
                 twin.merge(nDocs, ids, twinMax, arg);
-                try (var mb = dev.floats(max); var ab = dev.ints(arg)) {
-                    dev.launch(16, Calls.topkMerge(mb, ab, nDocs, first, dMlp, k, topMax, topDoc, topPos));
+                try (var mb = dev.floats(max); var ab = dev.ints(arg); var ib = dev.ints(ids)) {
+                    dev.launch(16, Calls.topkMerge(mb, ab, ib, nDocs, dMlp, k, topMax, topDoc, topPos, nan));
                 }
                 first += nDocs;
             }
@@ -224,6 +234,10 @@ public abstract class KernelsContract {
                     assertEquals(twin.doc(r, n), gotDoc[r * dMlp + n], "TopK twin doc, rank " + r + " neuron " + n);
                     assertEquals(twin.pos(r, n), gotPos[r * dMlp + n], "TopK twin pos, rank " + r + " neuron " + n);
                 }
+            int[] gotNan = dev.readInts(nan, dMlp);
+            assertArrayEquals(nanExpected, gotNan, "NaN maxima counted per neuron");
+            // the twin counts its NaN stand-ins for documents without positions too; the kernel skips those uncounted
+            assertEquals(twin.nanSkipped(), java.util.Arrays.stream(gotNan).sum() + noPositions, "TopK twin's NaN count");
         }
     }
 
@@ -234,12 +248,14 @@ public abstract class KernelsContract {
         float[] max = {1, 2, 3, 1, 5, 0};
         int[] arg = {7, 8, 9, 4, 5, 6};
         try (var topMax = dev.filled((long) k * dMlp, Float.NEGATIVE_INFINITY); var topDoc = dev.filledInts((long) k * dMlp, -1);
-             var topPos = dev.filledInts((long) k * dMlp, -1); var mb = dev.floats(max); var ab = dev.ints(arg)) {
-            dev.launch(16, Calls.topkMerge(mb, ab, 2, 10, dMlp, k, topMax, topDoc, topPos));
+             var topPos = dev.filledInts((long) k * dMlp, -1); var mb = dev.floats(max); var ab = dev.ints(arg);
+             var ib = dev.ints(new int[]{10, 11}); var nan = dev.filledInts(dMlp, 0)) {
+            dev.launch(16, Calls.topkMerge(mb, ab, ib, 2, dMlp, k, topMax, topDoc, topPos, nan));
             float ninf = Float.NEGATIVE_INFINITY;
             assertArrayEquals(new float[]{1, 5, 3, 1, 2, 0, ninf, ninf, ninf, ninf, ninf, ninf}, dev.read(topMax, 12));
             assertArrayEquals(new int[]{10, 11, 10, 11, 10, 11, -1, -1, -1, -1, -1, -1}, dev.readInts(topDoc, 12));
             assertArrayEquals(new int[]{7, 5, 9, 4, 8, 6, -1, -1, -1, -1, -1, -1}, dev.readInts(topPos, 12));
+            assertArrayEquals(new int[]{0, 0, 0}, dev.readInts(nan, 3));
         }
     }
 

@@ -2,7 +2,11 @@ package neuroscan.engine.opencl;
 
 import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
+import neuroscan.engine.HostTopKScan;
+import neuroscan.engine.TopKScan;
+import neuroscan.engine.gpu.GpuEngine;
 import neuroscan.engine.gpu.GpuEngineContract;
+import neuroscan.store.TopK;
 import neuroscan.engine.gpu.Twins;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +33,7 @@ class OpenClEngineTest extends GpuEngineContract {
     @Test
     void describesItselfAndKeepsTheRequestedBatch() {
         Device.get();
-        try (OpenClEngine e = OpenClEngine.open(weights, 0, CFG.nCtx())) {
+        try (GpuEngine e = OpenClEngine.open(weights, 0, CFG.nCtx())) {
             assertTrue(e.describe().startsWith("opencl: "), e.describe());
             assertEquals(CFG.nCtx(), e.maxBatchTokens());
         }
@@ -51,10 +55,17 @@ class OpenClEngineTest extends GpuEngineContract {
 
         float[] max = new float[k * n];
         int[] doc = new int[k * n], pos = new int[k * n];
-        try (OpenClEngine e = OpenClEngine.open(weights, 0, 2 * CFG.nCtx()); var top = e.topK(k)) {
-            top.add(docs.subList(0, 17), 100);         // two calls, each several batches
-            top.add(docs.subList(17, docs.size()), 117);
-            top.read(max, doc, pos);
+        try (GpuEngine e = OpenClEngine.open(weights, 0, 2 * CFG.nCtx()); TopKScan top = e.topKScan(new TopK(k, n))) {
+            assertEquals("device", top.mergeLocation());
+            top.add(docs.subList(0, 17), ids(100, 17));         // two calls, each several batches
+            top.add(docs.subList(17, docs.size()), ids(117, docs.size() - 17));
+            TopK t = top.store();
+            for (int r = 0; r < k; r++)
+                for (int j = 0; j < n; j++) {
+                    max[r * n + j] = t.max(r, j);
+                    doc[r * n + j] = t.doc(r, j);
+                    pos[r * n + j] = t.pos(r, j);
+                }
         }
         neuroscan.engine.gpu.KernelsContract.assertClose(eMax, max, 1e-4, "top-k max");
         for (int i = 0; i < k * n; i++) {
@@ -71,7 +82,7 @@ class OpenClEngineTest extends GpuEngineContract {
         Device.get();
         long oneCtx = batchBytes(CFG.nCtx());
         // room for a batch of 2 n_ctx but not 4 or 8: 8 -> 4 -> 2
-        try (OpenClEngine e = OpenClEngine.open(weights, 0, 8 * CFG.nCtx(), batchBytes(2 * CFG.nCtx()) + 4)) {
+        try (GpuEngine e = OpenClEngine.open(weights, 0, 8 * CFG.nCtx(), batchBytes(2 * CFG.nCtx()) + 4)) {
             assertEquals(2 * CFG.nCtx(), e.maxBatchTokens());
             checkDocMax(e);
         }
@@ -81,6 +92,47 @@ class OpenClEngineTest extends GpuEngineContract {
                 + "384 \\(needs .* [KMG]iB, .* [KMG]iB are available after the weights\\), 192 \\(.*\\), 96 \\(.*\\) tokens"), m);
     }
 
+    private static int[] ids(int first, int n) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = first + i;
+        return ids;
+    }
+
+    @Test
+    void theDeviceMergeEqualsTopKMergeBitForBitAndResumesFromAStore() {
+        Device.get();
+        int n = CFG.dMlp(), k = 7;
+        // document ids out of order within a call, as the scanner's length-sorted windows give them
+        int[] scrambled = new int[docs.size()];
+        for (int i = 0; i < scrambled.length; i++) scrambled[i] = (i * 17 + 5) % docs.size();
+        try (GpuEngine e = OpenClEngine.open(weights, 0, 2 * CFG.nCtx())) {
+            TopK host, device, resumed;
+            try (TopKScan h = new HostTopKScan(e, new TopK(k, n))) {
+                h.add(docs, scrambled);
+                host = h.store();
+            }
+            try (TopKScan d = e.topKScan(new TopK(k, n))) {
+                d.add(docs.subList(0, 13), java.util.Arrays.copyOfRange(scrambled, 0, 13));
+                d.add(docs.subList(13, docs.size()), java.util.Arrays.copyOfRange(scrambled, 13, docs.size()));
+                device = d.store();
+                assertEquals(device, d.store(), "reading the store back twice gives the same store");
+            }
+            // resume: the first part's store, uploaded, then the rest
+            TopK part;
+            try (TopKScan d = e.topKScan(new TopK(k, n))) {
+                d.add(docs.subList(0, 20), java.util.Arrays.copyOfRange(scrambled, 0, 20));
+                part = d.store();
+            }
+            try (TopKScan d = e.topKScan(part)) {
+                d.add(docs.subList(20, docs.size()), java.util.Arrays.copyOfRange(scrambled, 20, docs.size()));
+                resumed = d.store();
+            }
+            assertEquals(host, device, "device merge vs TopK.merge of the same maxima");
+            assertEquals(host, resumed, "resumed from a store");
+            assertEquals(0, device.nanSkipped());
+        }
+    }
+
     private static long batchBytes(int tokens) {
         return neuroscan.engine.gpu.GpuModel.batchBytes(CFG, tokens);
     }
@@ -88,7 +140,7 @@ class OpenClEngineTest extends GpuEngineContract {
     @Test
     void badInputIsRejectedBeforeAnythingRuns() {
         Device.get();
-        try (OpenClEngine e = OpenClEngine.open(weights, 0)) {
+        try (GpuEngine e = OpenClEngine.open(weights, 0)) {
             float[] max = new float[CFG.dMlp()];
             int[] arg = new int[CFG.dMlp()];
             var tooLong = assertThrows(IllegalArgumentException.class,

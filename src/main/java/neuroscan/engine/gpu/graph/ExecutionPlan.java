@@ -48,7 +48,7 @@ public final class ExecutionPlan implements AutoCloseable {
     private final GpuDevice device;
     private final Map<String, Grid> grids;
     private final GpuDevice.Launcher launcher;
-    private GpuDevice.Marker uploaded;
+    private GpuDevice.Marker uploaded, done;
     private boolean executed;
 
     private ExecutionPlan(ImmutableTaskGraph graph, DeviceMemory memory, Map<String, Grid> grids) {
@@ -185,6 +185,8 @@ public final class ExecutionPlan implements AutoCloseable {
         boolean uploads = false;
         for (ImmutableTaskGraph.Step s : graph.steps()) {
             if (s instanceof ImmutableTaskGraph.Transfer t && t.toDevice() && (first || t.mode() == DataTransferMode.EVERY_EXECUTION)) {
+                // the device copy of an uploaded array is overwritten only after the last execution that read it
+                if (!uploads && done != null) device.waitFor(Stream.TRANSFER, done);
                 for (GpuArray a : t.arrays()) {
                     device.copyIn(memory.buffer(a), a.source() != null ? a.source() : memory.host(a), 4 * a.length(), Stream.TRANSFER);
                     uploads = true;
@@ -202,7 +204,14 @@ public final class ExecutionPlan implements AutoCloseable {
                 for (GpuArray a : t.arrays()) device.copyOut(memory.buffer(a), memory.host(a), 4 * a.length(), Stream.COMPUTE);
             }
         }
+        if (done != null) done.close();
+        done = device.mark(Stream.COMPUTE);
         executed = true;
+    }
+
+    /** Waits for the last execution (its tasks and downloads) only, not for work enqueued after it. */
+    public void awaitDone() {
+        if (done != null) done.await();
     }
 
     /** Waits for the enqueued executions to finish. */
@@ -263,7 +272,8 @@ public final class ExecutionPlan implements AutoCloseable {
     @Override
     public void close() {
         if (uploaded != null) uploaded.close();
-        uploaded = null;
+        if (done != null) done.close();
+        uploaded = done = null;
         if (launcher != null) launcher.close();
     }
 }
