@@ -3,6 +3,7 @@ package neuroscan.scan;
 import neuroscan.data.Document;
 import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
+import neuroscan.engine.TopKScan;
 import neuroscan.format.AtomicFiles;
 import neuroscan.store.DocRange;
 import neuroscan.store.Manifest;
@@ -24,7 +25,10 @@ import java.util.function.IntFunction;
 
 /**
  * A scan: documents -> tokens (tokenizer threads working ahead, or a token cache) -> windows sorted by
- * length -> batches -> {@link Engine#docMax} -> {@link TopK#merge}. Writes a run directory:
+ * length -> batches -> {@link Engine#topKScan}'s {@link TopKScan#add}, which runs the model and merges
+ * the batch into the running top-k store where the engine keeps it (device memory for GPU engines, else
+ * {@link TopK#merge} on the host; the manifest's {@code topk_merge} says which). The store comes back
+ * ({@link TopKScan#store()}) only at checkpoints and at the end. Writes a run directory:
  * {@code manifest.json}, {@code store.safetensors}, {@code tokens.safetensors}, and while unfinished
  * {@code checkpoint/}.
  *
@@ -94,18 +98,22 @@ public final class Scanner {
         Checkpoint.removeStaleTemps(ckpt.dir());
         Checkpoint.State state = prior == null ? null : ckpt.load(o.range().start(), o.topK(), engine.dMlp(), o.includePadding());
         if (state == null) ckpt.clear();
-        Run run = new Run(sources, ckpt, prior, state, t0);
-        run.manifest(false, run.from, false, null).write(out);   // also fails early on an unwritable directory
-        if (state != null) note("resuming " + out + " at document " + run.from + " (" + run.docsDone + " documents done)");
-        listener.started(run.docsDone, run.tokensDone, docsTotal);
-        Windows.End end;
-        try (Windows windows = open.apply(run.from)) {
-            end = run.consume(windows);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new NeuroscanException("scan of " + out + " interrupted; run it again with --resume to continue");
+        TopK initial = state == null ? new TopK(o.topK(), engine.dMlp()) : state.store().topK();
+        // closed on every path; an error of the scan stays the error (a failing close is added as suppressed)
+        try (TopKScan scan = engine.topKScan(initial)) {
+            Run run = new Run(sources, ckpt, prior, state, initial, scan, t0);
+            run.manifest(false, run.from, false, null).write(out);   // also fails early on an unwritable directory
+            if (state != null) note("resuming " + out + " at document " + run.from + " (" + run.docsDone + " documents done)");
+            listener.started(run.docsDone, run.tokensDone, docsTotal);
+            Windows.End end;
+            try (Windows windows = open.apply(run.from)) {
+                end = run.consume(windows);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new NeuroscanException("scan of " + out + " interrupted; run it again with --resume to continue");
+            }
+            return run.finish(end);
         }
-        return run.finish(end);
     }
 
     /**
@@ -130,39 +138,39 @@ public final class Scanner {
         return false;
     }
 
-    /** One scan call: the store, counters and clocks, from a checkpoint or from nothing. */
+    /**
+     * One scan call: the engine's {@link TopKScan}, counters and clocks, from a checkpoint or from nothing.
+     * {@code store} is the store as last read back from the scan (at the start, the one it continues from).
+     */
     private final class Run {
         final Manifest.Sources sources;
         final Checkpoint ckpt;
-        final TopK topK;
+        final TopKScan scan;
+        TopK store;
         final int start, from;
         final Manifest.Timings before;
-        final String created, backend;
+        final String created, backend, topkMerge;
         final long t0;
         long docsDone, tokensDone;
         long waitNs, computeNs, topkNs, checkpointNs, tokenizeNs;
         final List<int[]> pending = new ArrayList<>();   // tokens since the last checkpoint, for its chunk
         int pendingStart, next, lastCheckpoint;
-        final float[] bmax;
-        final int[] bargmax;
 
-        Run(Manifest.Sources sources, Checkpoint ckpt, Manifest prior, Checkpoint.State state, long t0) {
+        Run(Manifest.Sources sources, Checkpoint ckpt, Manifest prior, Checkpoint.State state, TopK initial, TopKScan scan, long t0) {
             this.sources = sources;
             this.ckpt = ckpt;
+            this.scan = scan;
+            this.store = initial;
             this.t0 = t0;
-            int dMlp = engine.dMlp();
             start = o.range().start();
-            topK = state == null ? new TopK(o.topK(), dMlp) : state.store().topK();
             from = state == null ? start : state.next();
             pendingStart = next = lastCheckpoint = from;
             docsDone = from - start;
             tokensDone = state == null ? 0 : state.nTokens();
             before = state == null ? Manifest.Timings.ZERO : state.timings();
             created = prior != null ? prior.created() : now();
-            backend = prior == null || prior.backend().equals(engine.describe()) ? engine.describe()
-                    : prior.backend() + ", then " + engine.describe();
-            bmax = new float[o.maxBatchDocs() * dMlp];
-            bargmax = new int[o.maxBatchDocs() * dMlp];
+            backend = then(prior == null ? null : prior.backend(), engine.describe());
+            topkMerge = then(prior == null ? null : prior.topkMerge(), scan.mergeLocation());
         }
 
         /** Takes windows until the end: batches through the engine into the store, checkpoints between. */
@@ -183,7 +191,8 @@ public final class Scanner {
                 next = w.next();
                 if (next - lastCheckpoint >= o.checkpointEvery()) {
                     long k0 = System.nanoTime();
-                    ckpt.save(pendingStart, pending, new StoreFile(topK, new DocRange(start, next), o.includePadding()),
+                    store = scan.store();   // read back (from the device) only here and at the end
+                    ckpt.save(pendingStart, pending, new StoreFile(store, new DocRange(start, next), o.includePadding()),
                             tokensDone, timings(windows.tokenizeNanos(), k0));
                     checkpointNs += System.nanoTime() - k0;
                     pending.clear();
@@ -193,7 +202,11 @@ public final class Scanner {
             }
         }
 
-        /** Documents tokens[b[j]] (global ids[b[j]]) through the engine and into the store. */
+        /**
+         * Documents tokens[b[j]] (global ids[b[j]]) through the engine and into the store. Compute time is
+         * the time in {@link TopKScan#add} less its host merging, which is the top-k time (a device merge
+         * is part of the engine's work, so counts as compute).
+         */
         void batch(int[] ids, int[][] tokens, int[] b) {
             List<int[]> docs = new ArrayList<>(b.length);
             int[] docIds = new int[b.length];
@@ -204,12 +217,13 @@ public final class Scanner {
                 docIds[j] = ids[b[j]];
                 n += t.length;
             }
+            long m0 = scan.hostMergeNanos();
             long c0 = System.nanoTime();
-            engine.docMax(docs, bmax, bargmax);
-            long c1 = System.nanoTime();
-            topK.merge(b.length, docIds, bmax, bargmax);
-            computeNs += c1 - c0;
-            topkNs += System.nanoTime() - c1;
+            scan.add(docs, docIds);
+            long spent = System.nanoTime() - c0;
+            long merged = scan.hostMergeNanos() - m0;
+            computeNs += spent - merged;
+            topkNs += merged;
             docsDone += b.length;
             tokensDone += n;
             listener.progress(docsDone, tokensDone);
@@ -225,11 +239,12 @@ public final class Scanner {
             Path tokensFile = out.resolve(TokenCache.NAME);
             if (chunks.isEmpty()) TokenCache.write(tokensFile, start, List.of());
             else TokenCache.concat(tokensFile, chunks);
-            new StoreFile(topK, new DocRange(start, docEnd), o.includePadding()).write(out.resolve(StoreFile.NAME));
+            store = scan.store();
+            new StoreFile(store, new DocRange(start, docEnd), o.includePadding()).write(out.resolve(StoreFile.NAME));
             Manifest done = manifest(true, docEnd, end.datasetExhausted(), now());
             done.write(out);
             ckpt.clear();
-            if (topK.nanSkipped() > 0) note("warning: " + topK.nanSkipped() + " NaN activations were left out of the store (engine problem?)");
+            if (store.nanSkipped() > 0) note("warning: " + store.nanSkipped() + " NaN activations were left out of the store (engine problem?)");
             note(String.format("scanned %d documents (%d tokens) into %s in %.1f s", docsDone, tokensDone, out, done.timings().totalS()));
             return done;
         }
@@ -242,9 +257,18 @@ public final class Scanner {
         Manifest manifest(boolean complete, int docEnd, boolean exhausted, String finished) {
             return new Manifest(Manifest.FORMAT, Manifest.version(), complete, sources.model(), sources.tokenizer(), sources.dataset(),
                     StoreFile.HOOK, engine.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
-                    o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, topK.nanSkipped(), backend,
-                    timings(tokenizeNs, System.nanoTime()), created, finished);
+                    o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), backend,
+                    topkMerge, timings(tokenizeNs, System.nanoTime()), created, finished);
         }
+    }
+
+    /**
+     * A manifest's backend or topk_merge for this session: {@code now} for a new run, else the prior's,
+     * with {@code ", then " + now} appended when the engine changed ("host, then device").
+     */
+    private static String then(String prior, String now) {
+        if (prior == null || prior.equals(now) || prior.endsWith(", then " + now)) return prior == null ? now : prior;
+        return prior + ", then " + now;
     }
 
     private static double sec(long nanos) {

@@ -29,14 +29,29 @@ import java.util.Objects;
  *                       document from docStart on
  * @param padToken       the PAD id documents were padded with (only with includePadding)
  * @param nanSkipped     NaN activations that were refused entry to the store (should be 0)
+ * @param backend        the engine that computed the activations ({@code Engine.describe()}); a resumed run
+ *                       that changed engines says {@code "A, then B"}; a merged run lists its shards' backends,
+ *                       comma-separated
+ * @param topkMerge      where the running top-k store was merged: {@code "device"} (kept in GPU memory and
+ *                       merged there, read back only at checkpoints and the end) or {@code "host"}
+ *                       ({@code TopKScan.mergeLocation()}); composed like backend: {@code "host, then device"} for a
+ *                       run resumed on another engine, {@code "host, device"} for a merge of shards that differ;
+ *                       a manifest written before this field existed reads as {@code "host"}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(String format, String neuroscanVersion, boolean complete,
                        Artifact model, Artifact tokenizer, Artifact dataset,
                        String hook, int dMlp, int nCtx, int topK, boolean includePadding, Integer padToken,
                        String requestedRange, int docStart, int docEnd, boolean datasetExhausted,
-                       long nDocs, long nTokens, long nanSkipped, String backend, Timings timings,
+                       long nDocs, long nTokens, long nanSkipped, String backend, String topkMerge, Timings timings,
                        String created, String finished) {
+
+    /** {@link #topkMerge} of a manifest that predates the field: every scan merged on the host then. */
+    public static final String TOPK_MERGE_DEFAULT = "host";
+
+    public Manifest {
+        if (topkMerge == null) topkMerge = TOPK_MERGE_DEFAULT;
+    }
 
     public static final String NAME = "manifest.json";
     public static final String FORMAT = "neuroscan-run/1";
@@ -143,8 +158,8 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
 
     public Manifest withComplete(boolean c, String finishedAt) {
         return new Manifest(format, neuroscanVersion, c, model, tokenizer, dataset, hook, dMlp, nCtx, topK, includePadding,
-                padToken, requestedRange, docStart, docEnd, datasetExhausted, nDocs, nTokens, nanSkipped, backend, timings,
-                created, finishedAt);
+                padToken, requestedRange, docStart, docEnd, datasetExhausted, nDocs, nTokens, nanSkipped, backend, topkMerge,
+                timings, created, finishedAt);
     }
 
     /** Writes {@code dir/manifest.json} atomically. */

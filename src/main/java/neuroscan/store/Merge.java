@@ -69,7 +69,7 @@ public final class Merge {
         List<TokenCache> caches = new ArrayList<>();
         long nDocs = 0, nTokens = 0, nanSkipped = 0;
         Manifest.Timings timings = Manifest.Timings.ZERO;
-        Set<String> backends = new LinkedHashSet<>();
+        Set<String> backends = new LinkedHashSet<>(), topkMerges = new LinkedHashSet<>();
         for (Run r : rs) {
             Manifest m = r.manifest();
             StoreFile s = StoreFile.read(r.dir().resolve(StoreFile.NAME));
@@ -91,6 +91,7 @@ public final class Merge {
             nanSkipped += m.nanSkipped();
             if (m.timings() != null) timings = timings.plus(m.timings());
             backends.add(m.backend());
+            topkMerges.add(m.topkMerge());
         }
 
         Manifest lo = rs.getFirst().manifest(), hi = rs.getLast().manifest();
@@ -101,7 +102,8 @@ public final class Merge {
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         Manifest merged = new Manifest(Manifest.FORMAT, Manifest.version(), true, lo.model(), lo.tokenizer(), lo.dataset(),
                 lo.hook(), lo.dMlp(), lo.nCtx(), lo.topK(), lo.includePadding(), lo.padToken(), requested, docs.start(), docs.end(),
-                hi.datasetExhausted(), nDocs, nTokens, nanSkipped, String.join(", ", backends), timings, now, now);
+                hi.datasetExhausted(), nDocs, nTokens, nanSkipped, String.join(", ", backends), String.join(", ", topkMerges),
+                timings, now, now);
         merged.write(out);
         return merged;
     }

@@ -22,7 +22,7 @@ class ManifestTest {
 
     static Manifest run(boolean complete, int docStart, int docEnd, boolean exhausted, String requested) {
         return new Manifest(Manifest.FORMAT, "0.1.0", complete, MODEL, TOK, DATA, StoreFile.HOOK, 2048, 1024, 20, false, null,
-                requested, docStart, docEnd, exhausted, docEnd - docStart, 123456, 0, "cpu (2 threads)",
+                requested, docStart, docEnd, exhausted, docEnd - docStart, 123456, 0, "cpu (2 threads)", "host",
                 new Manifest.Timings(1.5, 0.1, 20.25, 0.5, 0.3, 23, 1), "2025-01-01T00:00:00Z", complete ? "2025-01-01T00:01:00Z" : null);
     }
 
@@ -34,14 +34,38 @@ class ManifestTest {
         assertTrue(text.contains("\n  \"top_k\" : 20,"), text);
         JsonNode j = new ObjectMapper().readTree(text);
         for (String key : new String[]{"neuroscan_version", "model", "tokenizer", "dataset", "n_docs", "n_tokens", "include_padding",
-                "doc_start", "doc_end", "dataset_exhausted", "backend", "timings", "requested_range"}) {
+                "doc_start", "doc_end", "dataset_exhausted", "backend", "topk_merge", "timings", "requested_range"}) {
             assertTrue(j.has(key), key);
         }
         assertEquals("ffee", j.get("dataset").get("sha256").asText());
         assertFalse(j.get("tokenizer").has("sha256"), "nulls are left out");
         assertFalse(j.has("pad_token"));
         assertEquals(20.25, j.get("timings").get("compute_s").asDouble());
+        assertEquals("host", j.get("topk_merge").asText());
         assertEquals(m, Manifest.read(tmp));
+    }
+
+    @Test
+    void topkMergeIsWrittenAndAnOlderManifestWithoutItReadsAsHost() throws Exception {
+        Manifest m = run(true, 0, 10, false, "0:10");
+        Manifest dev = new Manifest(m.format(), m.neuroscanVersion(), m.complete(), m.model(), m.tokenizer(), m.dataset(), m.hook(),
+                m.dMlp(), m.nCtx(), m.topK(), m.includePadding(), m.padToken(), m.requestedRange(), m.docStart(), m.docEnd(),
+                m.datasetExhausted(), m.nDocs(), m.nTokens(), m.nanSkipped(), m.backend(), "host, then device", m.timings(),
+                m.created(), m.finished());
+        dev.write(tmp);
+        Path f = tmp.resolve(Manifest.NAME);
+        assertTrue(Files.readString(f).contains("\n  \"topk_merge\" : \"host, then device\",\n"), Files.readString(f));
+        assertEquals(dev, Manifest.read(tmp));
+        assertEquals("host, then device", dev.withComplete(false, null).topkMerge(), "kept by withComplete");
+
+        // a manifest from before the field: no topk_merge key at all
+        Files.writeString(f, Files.readString(f).replaceFirst("\n  \"topk_merge\" : \"[^\"]*\",", ""));
+        assertFalse(Files.readString(f).contains("topk_merge"));
+        Manifest old = Manifest.read(tmp);
+        assertEquals("host", old.topkMerge());
+        assertEquals(Manifest.TOPK_MERGE_DEFAULT, old.topkMerge());
+        assertEquals(m, old, "otherwise the same manifest");
+        assertEquals("host", run(true, 0, 1, false, "0:1").withComplete(true, null).topkMerge());
     }
 
     @Test

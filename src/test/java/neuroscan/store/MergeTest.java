@@ -1,8 +1,10 @@
 package neuroscan.store;
 
 import neuroscan.NeuroscanException;
+import neuroscan.engine.Engine;
 import neuroscan.engine.ReferenceEngine;
 import neuroscan.model.Weights;
+import neuroscan.scan.DeviceMergingEngine;
 import neuroscan.scan.ScanFixtures;
 import neuroscan.scan.ScanListener;
 import neuroscan.scan.ScanOptions;
@@ -34,6 +36,7 @@ class MergeTest {
         scan("a", "0:13", 4, false, ScanFixtures.SOURCES);     // cut off window boundaries on purpose
         scan("b", "13:30", 4, false, ScanFixtures.SOURCES);
         scan("c", "30:", 4, false, ScanFixtures.SOURCES);
+        scan("c-device", "30:", 4, false, ScanFixtures.SOURCES, new DeviceMergingEngine(new ReferenceEngine(weights)));
         scan("k5", "30:", 5, false, ScanFixtures.SOURCES);
         scan("pad", "30:", 4, true, ScanFixtures.SOURCES);
         scan("b-again", "20:30", 4, false, ScanFixtures.SOURCES);
@@ -44,9 +47,13 @@ class MergeTest {
     }
 
     static void scan(String dir, String range, int k, boolean padding, Manifest.Sources src) {
+        scan(dir, range, k, padding, src, new ReferenceEngine(weights));
+    }
+
+    static void scan(String dir, String range, int k, boolean padding, Manifest.Sources src, Engine engine) {
         ScanOptions o = ScanOptions.defaults(tmp.resolve(dir), ScanFixtures.N_CTX).withTopK(k).withRange(DocRange.parse(range))
                 .withPadding(padding, ScanFixtures.PAD).withWindowDocs(8).withBatch(48, 4).withThreads(2).withQuiet(true);
-        new Scanner(new ReferenceEngine(weights), o, ScanListener.NONE).scan(src, ScanFixtures.documents(texts), ScanFixtures::tokenize);
+        new Scanner(engine, o, ScanListener.NONE).scan(src, ScanFixtures.documents(texts), ScanFixtures::tokenize);
     }
 
     static byte[] bytes(String dir, String file) throws IOException {
@@ -70,6 +77,31 @@ class MergeTest {
         assertEquals(3, m.timings().sessions());
         assertTrue(m.matches(new Manifest.Request(ScanFixtures.SOURCES, 4, false, DocRange.ALL)), "reusable as the whole scan");
         assertEquals(m, Manifest.read(tmp.resolve("merged")));
+        assertEquals("host", m.topkMerge());
+        assertEquals("reference", m.backend());
+    }
+
+    @Test
+    void topkMergeOfShardsThatDifferIsJoinedLikeBackend() throws IOException {
+        assertEquals("device", Manifest.read(tmp.resolve("c-device")).topkMerge());
+        assertArrayEquals(bytes("c", StoreFile.NAME), bytes("c-device", StoreFile.NAME));
+        Manifest m = Merge.merge(List.of(tmp.resolve("c-device"), tmp.resolve("a"), tmp.resolve("b")), tmp.resolve("mixed"));
+        assertEquals("host, device", m.topkMerge(), "in document order, each once");
+        assertEquals("host, device", Manifest.read(tmp.resolve("mixed")).topkMerge());
+        assertEquals("reference", m.backend());
+        assertArrayEquals(bytes("whole", StoreFile.NAME), bytes("mixed", StoreFile.NAME));
+
+        // a shard written before topk_merge existed counts as a host merge
+        Path old = tmp.resolve("a-old");
+        Files.createDirectories(old);
+        for (String f : new String[]{StoreFile.NAME, TokenCache.NAME}) Files.copy(tmp.resolve("a").resolve(f), old.resolve(f));
+        String json = Files.readString(tmp.resolve("a").resolve(Manifest.NAME));
+        String stripped = json.replaceFirst("\n  \"topk_merge\" : \"host\",", "");
+        assertNotEquals(json, stripped);
+        Files.writeString(old.resolve(Manifest.NAME), stripped);
+        Manifest fromOld = Merge.merge(List.of(old, tmp.resolve("b"), tmp.resolve("c")), tmp.resolve("from-old"));
+        assertEquals("host", fromOld.topkMerge());
+        assertArrayEquals(bytes("whole", StoreFile.NAME), bytes("from-old", StoreFile.NAME));
     }
 
     static String refusal(String out, String... runs) throws IOException {
