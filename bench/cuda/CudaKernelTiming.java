@@ -37,7 +37,7 @@ public final class CudaKernelTiming {
         CudaDevices.Info gpu = CudaDevices.select(device);
         double peak = gpu.fp32PeakFlops();
         System.out.println("device " + gpu.describe() + "; " + CudaDevices.driverVersion());
-        try (CudaEngine e = CudaEngine.open(RandomWeights.create(cfg, 1), device, tokens)) {
+        try (neuroscan.engine.gpu.GpuEngine e = CudaEngine.open(RandomWeights.create(cfg, 1), device, tokens)) {
             System.out.println(e.describe() + "; " + docs.size() + " documents, " + tokens + " tokens; median of " + reps
                     + " runs after 1 warm-up");
             e.profile(docs);

@@ -32,7 +32,7 @@ public final class OpenClKernelTiming {
         int tokens = docs.stream().mapToInt(d -> d.length).sum();
 
         System.out.println("device " + OpenClDevices.select(device).describe());
-        try (OpenClEngine e = OpenClEngine.open(RandomWeights.create(cfg, 1), device, tokens)) {
+        try (neuroscan.engine.gpu.GpuEngine e = OpenClEngine.open(RandomWeights.create(cfg, 1), device, tokens)) {
             System.out.println(e.describe() + "; " + docs.size() + " documents, " + tokens + " tokens; median of " + reps
                     + " runs after 1 warm-up");
             e.profile(docs);                                            // warm-up: kernel compilation, first touch

@@ -177,6 +177,8 @@ class ScanShowCliTest {
         var r = CliFixtures.run("scan", "--model", model.toString(), "--dataset", CliFixtures.PARQUET.toString(),
                 "--max-docs", "" + DOCS, "--top-k", "" + K, "--out", out.toString(), "--quiet", "--backend", backend);
         assertEquals(0, r.code(), r.err());
+        assertEquals("device", neuroscan.store.Manifest.read(out).topkMerge(), backend + ": the top-k merge ran on the device");
+        assertEquals("host", neuroscan.store.Manifest.read(run).topkMerge(), "cpu: the merge ran on the host");
         TopK cpu = StoreFile.read(run.resolve(StoreFile.NAME)).topK(), gpu = StoreFile.read(out.resolve(StoreFile.NAME)).topK();
         for (int n = 0; n < cpu.dMlp(); n++) {
             Set<Integer> a = new HashSet<>(), b = new HashSet<>();

@@ -47,11 +47,13 @@ class ResumeKillTest {
         final Process p;
         final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
-        Child(Path out, boolean resume) throws IOException {
+        Child(Path out, boolean resume, String... flags) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--add-modules", "jdk.incubator.vector", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                    "-cp", System.getProperty("java.class.path"), ScanChild.class.getName(), out.toString()));
+                    "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1", "-Xmx256m", "-cp", System.getProperty("java.class.path"), ScanChild.class.getName(),
+                    out.toString()));
             if (resume) cmd.add("--resume");
+            cmd.addAll(List.of(flags));
             p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             Thread reader = new Thread(() -> {
                 try (var r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A scan in its own JVM, for {@link ResumeKillTest} to SIGKILL. Usage: {@code ScanChild OUT_DIR [--resume]}.
+ * A scan in its own JVM, for {@link ResumeKillTest} to SIGKILL. Usage: {@code ScanChild OUT_DIR [--resume] [--opencl]}
+ * (--opencl: the GPU engine on OpenCL device 0, its top-k store on the device).
  * Prints "started", "checkpoint NEXT_DOC" after each checkpoint and "done", flushing each line, so the
  * parent can kill it at a known point. The engine sleeps per batch so a kill has time to land.
  */
@@ -24,10 +25,17 @@ public final class ScanChild {
         return ScanFixtures.corpus(99, DOCS);
     }
 
+    /** The GPU engine on OpenCL device 0 for the fixture model, batches of two n_ctx documents. */
+    static neuroscan.engine.Engine openCl() {
+        return neuroscan.engine.opencl.OpenClEngine.open(ScanFixtures.model(3), 0, 2 * ScanFixtures.N_CTX);
+    }
+
     public static void main(String[] args) {
         Path out = Path.of(args[0]);
-        boolean resume = args.length > 1 && args[1].equals("--resume");
-        var engine = ScanFixtures.slowed(new ReferenceEngine(ScanFixtures.model(3)), SLEEP_MS, -1);
+        List<String> flags = List.of(args).subList(1, args.length);
+        boolean resume = flags.contains("--resume");
+        var engine = flags.contains("--opencl") ? ScanFixtures.slowedScan(openCl(), SLEEP_MS)
+                : ScanFixtures.slowed(new ReferenceEngine(ScanFixtures.model(3)), SLEEP_MS, -1);
         System.out.println("started");
         System.out.flush();
         new Scanner(engine, options(out, resume), new ScanListener() {

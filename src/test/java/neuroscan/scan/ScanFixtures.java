@@ -149,6 +149,72 @@ public final class ScanFixtures {
     }
 
     /** Wraps an engine: sleeps per batch (to give a kill something to land in) and/or fails after n batches. */
+    /** {@code e} with its own TopKScan (a GPU's device store), each batch slowed by {@code sleepMillis}. */
+    public static Engine slowedScan(Engine e, long sleepMillis) {
+        return new Engine() {
+            @Override
+            public int dMlp() {
+                return e.dMlp();
+            }
+
+            @Override
+            public void docMax(List<int[]> docs, float[] max, int[] argmax) {
+                e.docMax(docs, max, argmax);
+            }
+
+            @Override
+            public float[] hookPost(int[] tokens) {
+                return e.hookPost(tokens);
+            }
+
+            @Override
+            public neuroscan.engine.TopKScan topKScan(neuroscan.store.TopK start) {
+                neuroscan.engine.TopKScan inner = e.topKScan(start);
+                return new neuroscan.engine.TopKScan() {
+                    @Override
+                    public void add(List<int[]> docs, int[] docIds) {
+                        try {
+                            Thread.sleep(sleepMillis);
+                        } catch (InterruptedException ex) {
+                            Thread.currentThread().interrupt();
+                        }
+                        inner.add(docs, docIds);
+                    }
+
+                    @Override
+                    public neuroscan.store.TopK store() {
+                        return inner.store();
+                    }
+
+                    @Override
+                    public String mergeLocation() {
+                        return inner.mergeLocation();
+                    }
+
+                    @Override
+                    public long hostMergeNanos() {
+                        return inner.hostMergeNanos();
+                    }
+
+                    @Override
+                    public void close() {
+                        inner.close();
+                    }
+                };
+            }
+
+            @Override
+            public String describe() {
+                return e.describe();
+            }
+
+            @Override
+            public void close() {
+                e.close();
+            }
+        };
+    }
+
     public static Engine slowed(Engine e, long sleepMillis, int failAfterBatches) {
         return new Engine() {
             int batches;

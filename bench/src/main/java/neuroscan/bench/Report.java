@@ -7,6 +7,7 @@ import neuroscan.bench.libtorch.LibTorchScans;
 import neuroscan.engine.cpu.CpuEngine;
 import neuroscan.engine.opencl.CL;
 import neuroscan.engine.opencl.OpenClDevices;
+import neuroscan.engine.gpu.GpuEngine;
 import neuroscan.engine.opencl.OpenClEngine;
 import neuroscan.model.LoadedModel;
 import neuroscan.model.ModelLoader;
@@ -75,7 +76,7 @@ public final class Report {
         List<String> notes = new ArrayList<>();
         Map<String, String> engines = new LinkedHashMap<>();
         boolean torchNeeded = o.seedMax() >= o.sizes()[0] || o.bestMax() >= o.sizes()[0];
-        OpenClEngine ocl = o.openclMax() >= o.sizes()[0] ? openCl(lm, notes) : null;
+        GpuEngine ocl = o.openclMax() >= o.sizes()[0] ? openCl(lm, notes) : null;
         try (CpuEngine cpu = new CpuEngine(lm.weights()); LibTorchScans torch = torchNeeded ? new LibTorchScans(lm.weights()) : null) {
             engines.put("neuroscan CPU engine", cpu.describe());
             engines.put("LibTorch", torch != null ? torch.describe() : "not run");
@@ -98,7 +99,7 @@ public final class Report {
         }
     }
 
-    static List<Contender> contenders(ReportOptions o, int nCtx, CpuEngine cpu, LibTorchScans torch, OpenClEngine ocl) {
+    static List<Contender> contenders(ReportOptions o, int nCtx, CpuEngine cpu, LibTorchScans torch, GpuEngine ocl) {
         List<Contender> cs = new ArrayList<>();
         cs.add(new Contender("cpu", "neuroscan CPU", "`CpuEngine` (Java Vector API, all cores): `docMax` over windows "
                 + "of 64 documents and `TopK.merge`, the compute path of `neuroscan scan`; documents unpadded, documents of "
@@ -123,7 +124,7 @@ public final class Report {
         }
         if (ocl != null) {
             cs.add(new Contender("opencl", ocl.describe().contains("Portable Computing Language") ? "neuroscan OpenCL (PoCL)" : "neuroscan OpenCL",
-                    "`OpenClEngine`, the kernels of `kernels/` (device in the machine table), same windows and merge as neuroscan CPU. "
+                    "`OpenClEngine` (the GPU engine on OpenCL), the Java kernels of `kernels/` (device in the machine table), same windows and merge as neuroscan CPU. "
                             + "Under PoCL it runs on the same CPU cores: it is there to test the kernels, not to be fast.",
                     o.openclMax(), false, Ref.CPU, true, true, Ref.NONE, (docs, k) -> EngineScan.scan(ocl, docs, k)));
         }
@@ -131,7 +132,7 @@ public final class Report {
     }
 
     /** The first OpenCL GPU, else device 0 (PoCL's CPU device); null, with a note saying why, when there is none. */
-    private static OpenClEngine openCl(LoadedModel lm, List<String> notes) {
+    private static GpuEngine openCl(LoadedModel lm, List<String> notes) {
         var why = CL.unavailable();
         if (why.isPresent()) {
             notes.add("neuroscan OpenCL not run: " + why.get());

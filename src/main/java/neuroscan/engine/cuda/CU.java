@@ -304,6 +304,87 @@ public final class CU {
         }
     }
 
+    // ---------------------------------------------------------------- typed handles (as CL has)
+
+    /** A CUcontext: the device's primary context, retained until closed. */
+    record Context(int device, MemorySegment handle) implements AutoCloseable {
+        static Context retainPrimary(int device) {
+            return new Context(device, create("cuDevicePrimaryCtxRetain", device));
+        }
+
+        /** Makes it current on the calling thread (CUDA contexts are per thread). */
+        void makeCurrent() {
+            check("cuCtxSetCurrent", handle);
+        }
+
+        @Override
+        public void close() {
+            invoke("cuDevicePrimaryCtxRelease", device);
+        }
+    }
+
+    /** A CUstream: work on one stream runs in order. */
+    record Stream(MemorySegment handle) implements AutoCloseable {
+        static Stream create() {
+            return new Stream(CU.create("cuStreamCreate", STREAM_NON_BLOCKING));
+        }
+
+        void synchronize() {
+            check("cuStreamSynchronize", handle);
+        }
+
+        /** Later work on this stream waits for {@code e}. */
+        void waitFor(Event e) {
+            check("cuStreamWaitEvent", handle, e.handle(), 0);
+        }
+
+        @Override
+        public void close() {
+            invoke("cuStreamDestroy", handle);
+        }
+    }
+
+    /** A CUevent: a point in a stream, with a time stamp unless made without timing. */
+    record Event(MemorySegment handle) implements AutoCloseable {
+        static Event create(boolean timing) {
+            return new Event(CU.create("cuEventCreate", timing ? EVENT_DEFAULT : EVENT_DISABLE_TIMING));
+        }
+
+        void record(Stream s) {
+            check("cuEventRecord", handle, s.handle());
+        }
+
+        void synchronize() {
+            check("cuEventSynchronize", handle);
+        }
+
+        /** Milliseconds from {@code start} to this event (both recorded, with timing). */
+        float since(Event start) {
+            return elapsedMillis(start.handle(), handle);
+        }
+
+        @Override
+        public void close() {
+            invoke("cuEventDestroy", handle);
+        }
+    }
+
+    /** Page-locked host memory: copies to and from it are DMA, asynchronous to the host. */
+    record HostMemory(MemorySegment segment) implements AutoCloseable {
+        static HostMemory allocate(long bytes) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment out = a.allocate(ADDRESS);
+                check("cuMemHostAlloc", out, Math.max(bytes, 1), 0);
+                return new HostMemory(out.get(ADDRESS, 0).reinterpret(Math.max(bytes, 1)));
+            }
+        }
+
+        @Override
+        public void close() {
+            invoke("cuMemFreeHost", segment);
+        }
+    }
+
     static VarHandle field(String name) {
         return KERNEL_NODE_PARAMS.varHandle(groupElement(name));
     }

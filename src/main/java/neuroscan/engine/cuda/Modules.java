@@ -42,7 +42,7 @@ final class Modules implements AutoCloseable {
                     } catch (CudaException e) {
                         if (!e.isImageProblem()) throw e;
                         if (Nvrtc.unavailable().isPresent()) {
-                            throw new NeuroscanException("kernels/" + name + ".cl: this driver (" + CudaDevices.driverVersion()
+                            throw new NeuroscanException("kernel " + name + ": this driver (" + CudaDevices.driverVersion()
                                     + ") cannot load the PTX in the jar (" + shipped.get().nvcc + "): " + e.getMessage()
                                     + "; and " + Nvrtc.unavailable().get());
                         }
@@ -82,7 +82,7 @@ final class Modules implements AutoCloseable {
         List<String> options = new ArrayList<>();
         options.add("--gpu-architecture=compute_" + gpu.ccMajor() + gpu.ccMinor());
         for (String d : KernelSources.defines(dHead)) options.add("-D" + d);
-        return Nvrtc.compile(name + ".cl", KernelSources.source(name), options);
+        return Nvrtc.compile(name + ".cu", KernelSources.source(name), options);
     }
 
     /** cuModuleLoadDataEx with the JIT's error log captured, so a bad PTX says why. */
@@ -98,7 +98,7 @@ final class Modules implements AutoCloseable {
             MemorySegment out = a.allocate(ADDRESS);
             int rc = CU.invoke("cuModuleLoadDataEx", out, a.allocateFrom(ptx), 2, opts, values);
             if (rc != CU.SUCCESS) {
-                CudaException e = CU.error("cuModuleLoadDataEx(kernels/" + name + ".cl)", rc);
+                CudaException e = CU.error("cuModuleLoadDataEx(" + name + ")", rc);
                 String jitLog = log.getString(0).strip();
                 if (jitLog.isEmpty() || e.isImageProblem()) throw e;
                 throw new NeuroscanException(e.getMessage() + ":\n" + jitLog, e);

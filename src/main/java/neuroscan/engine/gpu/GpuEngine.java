@@ -90,7 +90,7 @@ public final class GpuEngine implements Engine {
             uploadWeights();
             b = allocate(maxBatchTokens);
         } catch (RuntimeException e) {
-            close();
+            release();   // the device itself is closed by open()
             throw e instanceof NeuroscanException n ? n : device.error(e);
         }
     }
@@ -556,13 +556,18 @@ public final class GpuEngine implements Engine {
         }
     }
 
-    @Override
-    public void close() {
+    /** The batch buffers and every device allocation, not the device. */
+    private void release() {
         if (b != null) {
             b.close();
             b = null;
         }
-        memory.close();
+        if (memory != null) memory.close();
+    }
+
+    @Override
+    public void close() {
+        release();
         device.close();
     }
 }

@@ -174,8 +174,12 @@ public final class OpenClDevice implements GpuDevice {
         return new NeuroscanException(name() + ": " + e.getMessage() + hint, e);
     }
 
+    private boolean closed;
+
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         try {
             for (CL.Queue q : queues) if (q != null) q.finish();
         } catch (RuntimeException ignored) {

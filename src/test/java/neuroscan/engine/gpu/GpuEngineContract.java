@@ -12,7 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import neuroscan.engine.HostTopKScan;
+import neuroscan.engine.TopKScan;
+import neuroscan.store.TopK;
 
 /**
  * A whole GPU forward pass against {@link ReferenceEngine} (plain loops in double) on a small random
@@ -95,5 +100,50 @@ public abstract class GpuEngineContract {
             }
         }
         return max;
+    }
+
+    @Test
+    void theDeviceMergeEqualsTopKMergeBitForBitAndResumesFromAStore() {
+        int n = CFG.dMlp(), k = 7;
+        // document ids out of order within a call, as the scanner's length-sorted windows give them
+        int[] scrambled = new int[docs.size()];
+        for (int i = 0; i < scrambled.length; i++) scrambled[i] = (i * 17 + 5) % docs.size();
+        try (GpuEngine e = (GpuEngine) open(2 * CFG.nCtx())) {
+            TopK host, device, resumed;
+            try (TopKScan h = new HostTopKScan(e, new TopK(k, n))) {
+                h.add(docs, scrambled);
+                host = h.store();
+            }
+            try (TopKScan d = e.topKScan(new TopK(k, n))) {
+                d.add(docs.subList(0, 13), java.util.Arrays.copyOfRange(scrambled, 0, 13));
+                d.add(docs.subList(13, docs.size()), java.util.Arrays.copyOfRange(scrambled, 13, docs.size()));
+                device = d.store();
+                assertEquals(device, d.store(), "reading the store back twice gives the same store");
+            }
+            // resume: the first part's store, uploaded, then the rest
+            TopK part;
+            try (TopKScan d = e.topKScan(new TopK(k, n))) {
+                d.add(docs.subList(0, 20), java.util.Arrays.copyOfRange(scrambled, 0, 20));
+                part = d.store();
+            }
+            try (TopKScan d = e.topKScan(part)) {
+                d.add(docs.subList(20, docs.size()), java.util.Arrays.copyOfRange(scrambled, 20, docs.size()));
+                resumed = d.store();
+            }
+            assertEquals(host, device, "device merge vs TopK.merge of the same maxima");
+            assertEquals(host, resumed, "resumed from a store");
+            assertEquals(0, device.nanSkipped());
+        }
+    }
+
+    @Test
+    void profileTimesEveryTaskOfABatchGraph() {
+        try (GpuEngine e = (GpuEngine) open(null)) {
+            var times = e.profile(docs.subList(0, 8));
+            assertEquals(List.of("embed", "ln1", "qkv", "attention", "out", "ln2", "mlp_in_gelu_max", "topk_merge"),
+                    times.stream().map(KernelTime::kernel).toList());
+            for (var t : times) assertTrue(t.millis() > 0, t.toString());
+            assertTrue(times.get(2).gflop() > 0 && times.get(6).gflop() > 0, "GEMMs count their FLOPs");
+        }
     }
 }

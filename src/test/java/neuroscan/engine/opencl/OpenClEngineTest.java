@@ -98,41 +98,6 @@ class OpenClEngineTest extends GpuEngineContract {
         return ids;
     }
 
-    @Test
-    void theDeviceMergeEqualsTopKMergeBitForBitAndResumesFromAStore() {
-        Device.get();
-        int n = CFG.dMlp(), k = 7;
-        // document ids out of order within a call, as the scanner's length-sorted windows give them
-        int[] scrambled = new int[docs.size()];
-        for (int i = 0; i < scrambled.length; i++) scrambled[i] = (i * 17 + 5) % docs.size();
-        try (GpuEngine e = OpenClEngine.open(weights, 0, 2 * CFG.nCtx())) {
-            TopK host, device, resumed;
-            try (TopKScan h = new HostTopKScan(e, new TopK(k, n))) {
-                h.add(docs, scrambled);
-                host = h.store();
-            }
-            try (TopKScan d = e.topKScan(new TopK(k, n))) {
-                d.add(docs.subList(0, 13), java.util.Arrays.copyOfRange(scrambled, 0, 13));
-                d.add(docs.subList(13, docs.size()), java.util.Arrays.copyOfRange(scrambled, 13, docs.size()));
-                device = d.store();
-                assertEquals(device, d.store(), "reading the store back twice gives the same store");
-            }
-            // resume: the first part's store, uploaded, then the rest
-            TopK part;
-            try (TopKScan d = e.topKScan(new TopK(k, n))) {
-                d.add(docs.subList(0, 20), java.util.Arrays.copyOfRange(scrambled, 0, 20));
-                part = d.store();
-            }
-            try (TopKScan d = e.topKScan(part)) {
-                d.add(docs.subList(20, docs.size()), java.util.Arrays.copyOfRange(scrambled, 20, docs.size()));
-                resumed = d.store();
-            }
-            assertEquals(host, device, "device merge vs TopK.merge of the same maxima");
-            assertEquals(host, resumed, "resumed from a store");
-            assertEquals(0, device.nanSkipped());
-        }
-    }
-
     private static long batchBytes(int tokens) {
         return neuroscan.engine.gpu.GpuModel.batchBytes(CFG, tokens);
     }
