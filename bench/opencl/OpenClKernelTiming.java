@@ -14,10 +14,11 @@ import java.util.SplittableRandom;
  * Per-kernel device time of the OpenCL pipeline at gelu-1l shapes (d_model 512, 8 heads, d_mlp 2048,
  * n_ctx 1024) on random weights, from OpenCL profiling events: ms, GFLOP/s and GB/s per kernel, the
  * median over the repetitions, plus the end-to-end docMax rate (uploads, overlap and readback included).
- * A plain main (no JMH: a device timer is what matters here). After {@code mvn -q test-compile} (RandomWeights
- * is in src/support, compiled with the tests):
+ * A plain main (no JMH: a device timer is what matters here). After {@code mvn -q -DskipTests package}, with the
+ * shaded jar (the dependencies: KernelSources reads kernels.json with Jackson) and the test classes
+ * (RandomWeights, from src/support) on the classpath:
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp target/classes:target/test-classes bench/opencl/OpenClKernelTiming.java [device] [reps]
+ * java --enable-native-access=ALL-UNNAMED -cp target/neuroscan.jar:target/test-classes bench/opencl/OpenClKernelTiming.java [device] [reps]
  * </pre>
  */
 public final class OpenClKernelTiming {
