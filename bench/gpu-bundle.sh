@@ -3,7 +3,8 @@
 # machine that has no Java, into target/gpu-bundle/ (git-ignored, carried with the device run):
 #   jre.tar.xz          a jlinked JRE (the modules jdeps finds + jdk.incubator.vector), xz-compressed
 #   neuroscan.jar       the shaded jar without other platforms' native libraries
-#   test-classes/       the test classes and resources (the JUnit kernel and engine tests)
+#   test-classes/       the test classes and resources (the JUnit kernel and engine tests, and src/support:
+#                       RandomWeights, TorchCheckpointWriter)
 #   junit-platform-console-standalone.jar   to run them (Maven Central, through mvn dependency:copy)
 #   bench-classes/      bench/cuda/*.java compiled here (the JRE has no compiler), when present
 #   BUNDLE.txt          what was built from what
@@ -50,11 +51,11 @@ mvn -B -ntp -q dependency:copy -Dartifact="org.junit.platform:junit-platform-con
   || die "mvn dependency:copy of junit-platform-console-standalone:$pv failed; see target/gpu-bundle-junit.log"
 [ -f "$B/junit-platform-console-standalone.jar" ] || die "mvn dependency:copy of junit-platform-console-standalone:$pv failed"
 
-# 4. Bench programs for the device, compiled here.
+# 4. Bench programs for the device, compiled here (against the test classes too: RandomWeights is in src/support).
 shopt -s nullglob
 bench=(bench/cuda/*.java)
 if [ ${#bench[@]} -gt 0 ]; then
-  javac -nowarn --release 25 --add-modules jdk.incubator.vector -cp target/classes -d "$B/bench-classes" "${bench[@]}" \
+  javac -nowarn --release 25 --add-modules jdk.incubator.vector -cp target/classes:target/test-classes -d "$B/bench-classes" "${bench[@]}" \
     || die "bench/cuda/*.java does not compile"
 fi
 

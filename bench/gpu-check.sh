@@ -278,7 +278,7 @@ fi
 
 # ---------------------------------------------------------------------------------- kernel timing
 if [ "$HAVE_CUDA" = 0 ]; then record kernel-timing SKIP 0 "no CUDA driver"
-elif [ -f "$BENCHCP/CudaKernelTiming.class" ]; then check kernel-timing 240 "$JAVA" $JFLAGS -cp "$JAR:$BENCHCP" CudaKernelTiming
+elif [ -f "$BENCHCP/CudaKernelTiming.class" ]; then check kernel-timing 240 "$JAVA" $JFLAGS -cp "$JAR:$TESTCP:$BENCHCP" CudaKernelTiming
 elif [ -f bench/cuda/CudaKernelTiming.java ]; then
   # source launch needs jdk.compiler, which the bundle's JRE leaves out unless the bundle added it
   check kernel-timing 240 "$JAVA" $JFLAGS -cp "$JAR" bench/cuda/CudaKernelTiming.java

@@ -1,8 +1,8 @@
 import neuroscan.engine.cuda.CudaDevices;
 import neuroscan.engine.cuda.CudaEngine;
 import neuroscan.engine.gpu.KernelTime;
-import neuroscan.engine.cpu.RandomWeights;
 import neuroscan.model.ModelConfig;
+import neuroscan.model.RandomWeights;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +12,10 @@ import java.util.SplittableRandom;
  * Per-kernel GPU time of the CUDA pipeline at gelu-1l shapes (d_model 512, 8 heads, d_mlp 2048, n_ctx 1024)
  * on random weights, from CUDA events: ms, GFLOP/s and the fraction of the GPU's FP32 peak (SMs x FP32
  * lanes x 2 x clock), median over the repetitions; then the end-to-end docMax rate of the graph pipeline
- * (uploads, overlap and readback included). A plain main; run with the shaded jar on the classpath:
+ * (uploads, overlap and readback included). A plain main; run with the shaded jar and the test classes
+ * (RandomWeights, from src/support) on the classpath:
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp target/neuroscan.jar bench/cuda/CudaKernelTiming.java [device] [reps]
+ * java --enable-native-access=ALL-UNNAMED -cp target/neuroscan.jar:target/test-classes bench/cuda/CudaKernelTiming.java [device] [reps]
  * </pre>
  */
 public final class CudaKernelTiming {

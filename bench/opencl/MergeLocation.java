@@ -1,7 +1,7 @@
 import neuroscan.NeuroscanException;
 import neuroscan.engine.HostTopKScan;
 import neuroscan.engine.TopKScan;
-import neuroscan.engine.cpu.RandomWeights;
+import neuroscan.model.RandomWeights;
 import neuroscan.engine.gpu.Call;
 import neuroscan.engine.gpu.DeviceBuffer;
 import neuroscan.engine.gpu.GpuDevice;
@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  * read back once at the end), in one run on one device: kernel launches, bytes each way and time per
  * batch, and whether the two stores are equal. gelu-1l shapes, random weights, k = 20.
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp target/classes:$(cat target/runtime.classpath) bench/opencl/MergeLocation.java [device] [batches]
+ * java --enable-native-access=ALL-UNNAMED -cp target/neuroscan.jar:target/test-classes bench/opencl/MergeLocation.java [device] [batches]
  * </pre>
  */
 public final class MergeLocation {

@@ -1,8 +1,8 @@
 import neuroscan.engine.opencl.OpenClDevices;
 import neuroscan.engine.opencl.OpenClEngine;
 import neuroscan.engine.gpu.KernelTime;
-import neuroscan.engine.cpu.RandomWeights;
 import neuroscan.model.ModelConfig;
+import neuroscan.model.RandomWeights;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,9 +14,11 @@ import java.util.SplittableRandom;
  * Per-kernel device time of the OpenCL pipeline at gelu-1l shapes (d_model 512, 8 heads, d_mlp 2048,
  * n_ctx 1024) on random weights, from OpenCL profiling events: ms, GFLOP/s and GB/s per kernel, the
  * median over the repetitions, plus the end-to-end docMax rate (uploads, overlap and readback included).
- * A plain main (no JMH: a device timer is what matters here). After {@code mvn -q compile}:
+ * A plain main (no JMH: a device timer is what matters here). After {@code mvn -q -DskipTests package}, with the
+ * shaded jar (the dependencies: KernelSources reads kernels.json with Jackson) and the test classes
+ * (RandomWeights, from src/support) on the classpath:
  * <pre>
- * java --enable-native-access=ALL-UNNAMED -cp target/classes bench/opencl/OpenClKernelTiming.java [device] [reps]
+ * java --enable-native-access=ALL-UNNAMED -cp target/neuroscan.jar:target/test-classes bench/opencl/OpenClKernelTiming.java [device] [reps]
  * </pre>
  */
 public final class OpenClKernelTiming {

@@ -1,6 +1,7 @@
 package neuroscan.cli;
 
 import neuroscan.format.AtomicFiles;
+import neuroscan.report.RunReports;
 import neuroscan.view.Colors;
 import neuroscan.view.CompareReport;
 import neuroscan.view.NeuroscopePage;

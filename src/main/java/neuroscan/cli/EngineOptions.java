@@ -10,6 +10,7 @@ import neuroscan.engine.opencl.CL;
 import neuroscan.engine.opencl.OpenClDevices;
 import neuroscan.engine.opencl.OpenClEngine;
 import neuroscan.model.Weights;
+import neuroscan.report.ReportEngines;
 import picocli.CommandLine.Option;
 
 import java.util.Optional;
@@ -26,11 +27,11 @@ final class EngineOptions {
     @Option(names = "--threads", paramLabel = "T", description = "CPU threads (default: every core).")
     Integer threads;
 
+    /** The engine for a scan or a trace; {@code announce} names it on stderr. */
     Engine open(Weights weights, boolean announce) {
-        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (t < 1) throw new NeuroscanException("--threads must be at least 1");
+        int t = threads();
         Engine e = switch (backend) {
-            case "auto" -> auto(weights, t);
+            case "auto" -> gpu(weights).orElseGet(() -> new CpuEngine(weights, t));
             case "cuda" -> {
                 Optional<String> why = CU.unavailable();
                 if (why.isPresent()) throw new NeuroscanException("--backend cuda: " + why.get());
@@ -49,11 +50,32 @@ final class EngineOptions {
         return e;
     }
 
-    /** auto: CUDA, then an OpenCL GPU, then the CPU engine. A GPU that fails to open says why on stderr. */
-    private Engine auto(Weights weights, int threads) {
+    /**
+     * The engines for the reports of show, compare, site and the flagship: the same backend, as one
+     * single-threaded engine per --threads worker for cpu and reference (one document's forward pass runs on
+     * one core) and as the one engine of a GPU.
+     */
+    ReportEngines forReports(Weights weights) {
+        int t = threads();
+        return switch (backend) {
+            case "auto" -> gpu(weights).map(ReportEngines::single).orElseGet(() -> ReportEngines.perWorker(t, () -> new CpuEngine(weights, 1)));
+            case "cpu" -> ReportEngines.perWorker(t, () -> new CpuEngine(weights, 1));
+            case "reference" -> ReportEngines.perWorker(t, () -> new ReferenceEngine(weights));
+            default -> ReportEngines.single(open(weights, false));
+        };
+    }
+
+    private int threads() {
+        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (t < 1) throw new NeuroscanException("--threads must be at least 1");
+        return t;
+    }
+
+    /** auto's GPU: CUDA, then an OpenCL GPU, else none (the CPU engine). A GPU that fails to open says why on stderr. */
+    private Optional<Engine> gpu(Weights weights) {
         if (CU.unavailable().isEmpty()) {
             try {
-                return CudaEngine.open(weights, device != null ? device : 0);
+                return Optional.of(CudaEngine.open(weights, device != null ? device : 0));
             } catch (NeuroscanException e) {
                 System.err.println("neuroscan: CUDA GPU not usable (" + e.getMessage() + "); trying the next backend");
             }
@@ -61,12 +83,12 @@ final class EngineOptions {
         Optional<Integer> cl = openClGpu();
         if (cl.isPresent()) {
             try {
-                return OpenClEngine.open(weights, cl.get());
+                return Optional.of(OpenClEngine.open(weights, cl.get()));
             } catch (NeuroscanException e) {
                 System.err.println("neuroscan: OpenCL GPU not usable (" + e.getMessage() + "); using the CPU engine");
             }
         }
-        return new CpuEngine(weights, threads);
+        return Optional.empty();
     }
 
     /** The device to use for auto: --device if given, else the first OpenCL GPU (PoCL's CPU device is slower than ours). */

@@ -4,6 +4,7 @@ import neuroscan.NeuroscanException;
 import neuroscan.format.AtomicFiles;
 import neuroscan.format.Sha256;
 import neuroscan.hub.Known;
+import neuroscan.report.RunReports;
 import neuroscan.store.DocRange;
 import neuroscan.store.Manifest;
 import neuroscan.view.Colors;
@@ -37,7 +38,7 @@ final class Flagship {
         var req = new ScanJob.Request(data.dataset, data.column, topK, DocRange.ALL, false, true, false, 2048, null);
         ScanJob.run(inputs, dir, req, engineOptions);
 
-        try (RunReports reports = RunReports.open(dir, Manifest.read(dir), inputs.model(), engineOptions)) {
+        try (RunReports reports = RunOptions.open(dir, Manifest.read(dir), inputs.model(), engineOptions)) {
             NeuronReport r = reports.report(neuron);
             out.print(TextView.render(r, Colors.mode(Colors.stdoutIsTerminal(), System.getenv())));
             Path page = dir.resolve("pages").resolve(neuron + ".html");

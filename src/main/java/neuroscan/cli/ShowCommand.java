@@ -1,6 +1,7 @@
 package neuroscan.cli;
 
 import neuroscan.NeuroscanException;
+import neuroscan.report.RunReports;
 import neuroscan.view.Colors;
 import neuroscan.view.HtmlPage;
 import neuroscan.view.NeuronReport;

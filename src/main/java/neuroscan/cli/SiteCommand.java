@@ -1,5 +1,6 @@
 package neuroscan.cli;
 
+import neuroscan.report.RunReports;
 import neuroscan.view.NeuronReport;
 import neuroscan.view.Site;
 import picocli.CommandLine.Command;
@@ -29,12 +30,13 @@ final class SiteCommand implements Callable<Integer> {
     public Integer call() {
         try (RunReports reports = runOptions.open()) {
             long t0 = System.nanoTime();
-            int threads = runOptions.engineOptions.threads != null ? runOptions.engineOptions.threads : Runtime.getRuntime().availableProcessors();
-            System.err.println("neuroscan: recomputing activations of every top document...");
-            List<NeuronReport> all = reports.all(threads);
+            var err = spec.commandLine().getErr();
+            err.println("neuroscan: recomputing activations of every top document (engine " + reports.engines() + ")...");
+            err.flush();
+            List<NeuronReport> all = reports.all();
             long t1 = System.nanoTime();
             Path dir = ModelOptions.path(out);
-            var m = reports.manifest;
+            var m = reports.manifest();
             Site.Result r = Site.write(dir, reports.dMlp(), all::get, new Site.Meta(m.model().id(), m.dataset().id(), 0));
             spec.commandLine().getOut().printf("wrote %d pages (%.1f MB) to %s in %.1f s (forward passes %.1f s, pages %.1f s)%n",
                     r.pages(), r.bytes() / 1e6, dir.resolve("index.html").toAbsolutePath(),

@@ -7,7 +7,7 @@ import java.math.RoundingMode;
  * Fixed-point number formatting without {@link String#format}: a site writes tens of millions of
  * activation values, and String.format costs about a microsecond each.
  */
-final class Fmt {
+public final class Fmt {
     private Fmt() {
     }
 
@@ -33,7 +33,7 @@ final class Fmt {
         return sb;
     }
 
-    static String fixed(double v, int decimals) {
+    public static String fixed(double v, int decimals) {
         return fixed(new StringBuilder(12), v, decimals).toString();
     }
 

@@ -5,7 +5,7 @@ package neuroscan.view;
  * (always double-quoted by us) and JSON inside a {@code <script>} element. Special characters become
  * their visible {@link TokenText#glyph glyphs} first, so controls never reach the HTML parser.
  */
-final class Html {
+public final class Html {
     private Html() {
     }
 
@@ -23,7 +23,7 @@ final class Html {
         return escape(sb, s, true);
     }
 
-    static String attr(String s) {
+    public static String attr(String s) {
         return attr(new StringBuilder(s.length() + 16), s).toString();
     }
 

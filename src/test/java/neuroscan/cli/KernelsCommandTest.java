@@ -1,9 +1,9 @@
 package neuroscan.cli;
 
-import neuroscan.engine.cuda.PtxBuild;
 import neuroscan.engine.gpu.KernelSources;
 import neuroscan.engine.opencl.CL;
 import neuroscan.engine.opencl.OpenClDevices;
+import neuroscan.kernel.translate.PtxBuild;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,11 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import neuroscan.data.DocumentSources;
 import neuroscan.data.Tokenizer;
+import neuroscan.engine.ReferenceEngine;
 import neuroscan.engine.ReferenceForward;
+import neuroscan.engine.cpu.CpuEngine;
 import neuroscan.engine.opencl.CL;
 import neuroscan.model.ModelLoader;
 import neuroscan.store.StoreFile;
+import neuroscan.store.TokenCache;
 import neuroscan.store.TopK;
+import neuroscan.view.NeuronReport;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -110,6 +114,40 @@ class ScanShowCliTest {
         assertTrue(Files.exists(site.resolve("index.html")));
         // the site page of neuron 3 shows the same examples as `show`
         assertTrue(Files.readString(site.resolve("3.html")).contains("L0N3"));
+    }
+
+    /**
+     * show and site recompute activations on the --backend given: with reference, show's activations are
+     * the reference engine's bit for bit (and not the CPU engine's), and site names the engines it used.
+     */
+    @Test
+    void showAndSiteRecomputeOnTheChosenBackend() throws Exception {
+        int neuron = 6;
+        var r = CliFixtures.run("show", "--run", run.toString(), "--neuron", "" + neuron, "--format", "json",
+                "--backend", "reference");
+        assertEquals(0, r.code(), r.err());
+        NeuronReport shown = NeuronReport.fromJson(r.out(), "show's output");
+        var weights = ModelLoader.load(model).weights();
+        TokenCache cache = TokenCache.open(run.resolve(TokenCache.NAME));
+        int dMlp = CliFixtures.DEMO.dMlp(), differ = 0;
+        try (var reference = new ReferenceEngine(weights); var cpu = new CpuEngine(weights, 1)) {
+            for (NeuronReport.Example e : shown.examples()) {
+                int[] tokens = cache.doc(e.doc());
+                float[] ref = reference.hookPost(tokens), fast = cpu.hookPost(tokens);
+                assertEquals(tokens.length, e.activations().length);
+                for (int p = 0; p < tokens.length; p++) {
+                    assertEquals(ref[p * dMlp + neuron], e.activations()[p], 0f, "doc " + e.doc() + " position " + p);
+                    if (Float.compare(fast[p * dMlp + neuron], ref[p * dMlp + neuron]) != 0) differ++;
+                }
+            }
+        }
+        assertTrue(differ > 0, "the CPU engine gives the reference's bits here, so this test cannot tell which engine show used");
+
+        var s = CliFixtures.run("site", "--run", run.toString(), "--out", tmp.resolve("site-reference").toString(),
+                "--backend", "reference", "--threads", "2");
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.err().contains("(engine reference, 2 workers)"), s.err());
+        assertTrue(Files.exists(tmp.resolve("site-reference").resolve(neuron + ".html")));
     }
 
     @Test

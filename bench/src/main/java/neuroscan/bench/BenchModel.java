@@ -1,6 +1,7 @@
 package neuroscan.bench;
 
 import neuroscan.model.ModelLoader;
+import neuroscan.model.TorchCheckpointWriter;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,22 +13,11 @@ public final class BenchModel {
     private BenchModel() {
     }
 
-    /**
-     * Writes the model to {@code dir} unless it already holds one. TorchCheckpointWriter lives in the test
-     * sources, so it is called by name: the bench compiles without them, and target/test-classes must be
-     * on the classpath only when the model has to be written.
-     */
+    /** Writes the model to {@code dir} (TorchCheckpointWriter, seed 1) unless it already holds one. */
     public static void ensure(Path dir) throws Exception {
         if (Files.exists(dir.resolve(ModelLoader.CONFIG))) return;
-        Class<?> writer;
-        try {
-            writer = Class.forName("neuroscan.model.TorchCheckpointWriter");
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException(dir + " has no model and target/test-classes is not on the classpath"
-                    + " to write one (see bench/README.md)", e);
-        }
         Files.createDirectories(dir);
         System.out.println("writing a gelu-1l-shaped random model to " + dir);
-        writer.getMethod("writeGelu1lShaped", Path.class, long.class).invoke(null, dir, 1L);
+        TorchCheckpointWriter.writeGelu1lShaped(dir, 1);
     }
 }

@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Loading a 213 MB gelu-1l-shaped {@code model_final.pth} (goal: under ~2 s). Each measurement is a fresh
  * load in a warm page cache: parse the zip directory and the pickle, map the file, check every shape.
- * Make the checkpoint first (test-scope writer, real torch.save layout):
- * {@code java -cp target/classes:target/test-classes:$(cat target/bench.classpath) neuroscan.model.TorchCheckpointWriter target/gelu1l-shaped}
+ * Make the checkpoint first (src/support's writer, real torch.save layout; after {@code mvn -Pbench compile}):
+ * {@code java -cp target/classes:$(cat target/bench.classpath) neuroscan.model.TorchCheckpointWriter target/gelu1l-shaped}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)

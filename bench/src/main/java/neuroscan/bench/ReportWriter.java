@@ -8,8 +8,6 @@ import neuroscan.bench.Sweep.Run;
 import neuroscan.engine.cpu.FlopCount;
 import neuroscan.format.AtomicFiles;
 import neuroscan.model.ModelConfig;
-import neuroscan.view.MarkdownTable;
-import neuroscan.view.SvgChart;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

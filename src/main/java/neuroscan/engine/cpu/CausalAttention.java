@@ -36,23 +36,6 @@ public final class CausalAttention {
     }
 
     /**
-     * The Java twin of kernels/causal_attention.cl, through {@link #apply} once per document: qkv [T, 3 H
-     * d_head] row-major (q | k | v, head h at h d_head within each part), document d in rows
-     * [offsets[d], offsets[d + 1]); returns z [T, H d_head].
-     */
-    public static float[] twin(float[] qkv, int[] offsets, int nHeads, int dHead) {
-        int nDocs = offsets.length - 1, hd = nHeads * dHead, longest = 1;
-        for (int d = 0; d < nDocs; d++) longest = Math.max(longest, offsets[d + 1] - offsets[d]);
-        CausalAttention op = new CausalAttention(nHeads, dHead);
-        Workspace ws = Workspace.forOp(longest, hd, nHeads, dHead, 1);
-        float[] z = new float[offsets[nDocs] * hd];
-        for (int d = 0; d < nDocs; d++) {
-            if (offsets[d + 1] > offsets[d]) op.apply(qkv, 3 * hd, offsets[d], offsets[d + 1] - offsets[d], z, hd, ws);
-        }
-        return z;
-    }
-
-    /**
      * @param qkv rows [s0, s0 + len) hold the document's fused q|k|v, ldq apart
      * @param z   receives rows [s0, s0 + len), columns [0, H d_head), ldz apart
      */

@@ -22,25 +22,6 @@ public final class Embed {
         this.dModel = (int) wE.shape()[1];
     }
 
-    /**
-     * The Java twin of kernels/embed.cl, through {@link #apply}: documents packed back to back, document
-     * d in rows [offsets[d], offsets[d + 1]); returns x [T, d_model], row t = W_E[tokens[t]] + W_pos[t -
-     * offsets[d]].
-     *
-     * @param W_E [d_vocab, d_model] row-major; @param W_pos [n_ctx, d_model] row-major
-     */
-    public static float[] twin(int[] tokens, int[] offsets, float[] W_E, float[] W_pos, int dModel) {
-        int T = offsets[offsets.length - 1];
-        int[] pos = new int[T];
-        for (int d = 0; d + 1 < offsets.length; d++)
-            for (int t = offsets[d]; t < offsets[d + 1]; t++) pos[t] = t - offsets[d];
-        Embed op = new Embed(Tensor.of("W_E", W_E, W_E.length / dModel, dModel),
-                Tensor.of("W_pos", W_pos, W_pos.length / dModel, dModel));
-        float[] x = new float[T * dModel];
-        op.apply(tokens, pos, T, x, dModel);
-        return x;
-    }
-
     /** Rows [0, rows) of x, ldx apart; token ids are checked by the caller. */
     void apply(int[] tokens, int[] pos, int rows, float[] x, int ldx) {
         int dm = dModel;

@@ -27,22 +27,6 @@ public final class GemmBias {
     }
 
     /**
-     * The Java twin of kernels/gemm_bias.cl without activation (act = ACT_NONE), through {@link #apply}:
-     * C [M, N] = A [M, K] @ B [K, N] + bias, plus R [M, N] when R != null (the residual form,
-     * {@code accumulate}). All row-major; B is packed into {@link Panels} as the engine does.
-     */
-    public static float[] twin(float[] A, int M, int K, float[] B, int N, float[] bias, float[] R) {
-        GemmBias op = new GemmBias(new Panels(K, N, (r, c) -> B[r * N + c], bias));
-        int ldo = op.w.nPad;
-        float[] out = new float[M * ldo];
-        if (R != null) for (int r = 0; r < M; r++) System.arraycopy(R, r * N, out, r * ldo, N);
-        op.apply(A, K, M, out, ldo, R != null, Workspace.forOp(M, K, 1, 1, N));
-        float[] C = new float[M * N];
-        for (int r = 0; r < M; r++) System.arraycopy(out, r * ldo, C, r * N, N);
-        return C;
-    }
-
-    /**
      * @param lda row stride of a (at least w.k)
      * @param ldo row stride of out, at least w.nPad: whole 64-wide tiles are stored, columns past n
      *            receive zeros (+ whatever was there when accumulating)

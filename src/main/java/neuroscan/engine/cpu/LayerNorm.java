@@ -25,17 +25,6 @@ public final class LayerNorm {
         this.dModel = dModel;
     }
 
-    /**
-     * The Java twin of kernels/layer_norm.cl, through {@link #apply}: y [rows, d_model] = LN(x) per row;
-     * {@code w == null} (and b) is LNPre, as the kernel's has_affine = 0.
-     */
-    public static float[] twin(float[] x, int rows, int dModel, float[] w, float[] b, double eps) {
-        LayerNorm op = new LayerNorm(w == null ? "LNPre" : "LN", w, b, eps, dModel);
-        float[] y = new float[rows * dModel];
-        op.apply(x, dModel, rows, y, dModel, new float[VL]);
-        return y;
-    }
-
     /** @param lanes scratch of one vector */
     void apply(float[] x, int ldx, int rows, float[] y, int ldy, float[] lanes) {
         int dm = dModel, vecEnd = dm - dm % VL;

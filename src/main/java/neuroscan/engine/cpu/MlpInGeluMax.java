@@ -34,58 +34,6 @@ public final class MlpInGeluMax {
         this.tanh = VectorMath.isTanh(actFn);
     }
 
-    /** Per document and neuron ([nDocs, N] row-major): max over positions and its first position. */
-    public record DocMax(float[] max, int[] argmax) {
-    }
-
-    /**
-     * The Java twin of kernels/mlp_in_gelu_max.cl, through {@link #apply} (all documents in one call, as
-     * a bin): A [T, K] row-major with document d in rows [offsets[d], offsets[d + 1]), W_in [K, N], b_in
-     * [N]; actFn "gelu" or "gelu_new". An empty document keeps (-inf, -1).
-     */
-    public static DocMax twin(float[] A, int K, float[] W_in, int N, float[] b_in, int[] offsets, String actFn) {
-        int nDocs = offsets.length - 1, T = offsets[nDocs];
-        MlpInGeluMax op = new MlpInGeluMax(new Panels(K, N, (r, c) -> W_in[r * N + c], b_in), actFn);
-        int ldm = op.w.nPad;
-        int[] slot = new int[T], pos = new int[T];
-        for (int d = 0; d < nDocs; d++)
-            for (int t = offsets[d]; t < offsets[d + 1]; t++) {
-                slot[t] = d;
-                pos[t] = t - offsets[d];
-            }
-        float[] max = new float[nDocs * ldm];
-        int[] arg = new int[nDocs * ldm];
-        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(arg, -1);
-        op.apply(A, K, T, slot, pos, max, arg, ldm, Workspace.forOp(T, K, 1, 1, N));
-        DocMax r = new DocMax(new float[nDocs * N], new int[nDocs * N]);
-        for (int d = 0; d < nDocs; d++) {
-            System.arraycopy(max, d * ldm, r.max, d * N, N);
-            System.arraycopy(arg, d * ldm, r.argmax, d * N, N);
-        }
-        return r;
-    }
-
-    /**
-     * The Java twin of kernels/gemm_bias.cl with act = ACT_GELU / ACT_GELU_NEW and no residual: the unfused
-     * path of {@code CpuEngine.hookPost} ({@link GemmBias#apply} into padded rows, then {@link #activate}),
-     * returning act(A [M, K] @ W_in [K, N] + b_in) as [M, N].
-     */
-    public static float[] postTwin(float[] A, int M, int K, float[] W_in, int N, float[] b_in, String actFn) {
-        Panels panels = new Panels(K, N, (r, c) -> W_in[r * N + c], b_in);
-        MlpInGeluMax op = new MlpInGeluMax(panels, actFn);
-        Workspace ws = Workspace.forOp(M, K, 1, 1, N);
-        int ldo = panels.nPad;
-        float[] pre = new float[M * ldo];
-        new GemmBias(panels).apply(A, K, M, pre, ldo, false, ws);
-        float[] post = new float[M * N];
-        for (int r = 0; r < M; r++) {
-            op.activate(pre, r * ldo, N, ws);
-            System.arraycopy(pre, r * ldo, post, r * N, N);
-        }
-        return post;
-    }
-
     /**
      * @param slot document slot of each row; {@code max}/{@code arg} hold one row of ldm (>= w.nPad)
      *             entries per slot, initialised by the caller to -infinity / -1

@@ -36,15 +36,6 @@ final class Workspace {
     final float[] max;
     final int[] arg;
 
-    /**
-     * Scratch for running single ops outside the engine (their public {@code twin} entry points):
-     * {@code rows} rows (the longest document for attention) of the given widths, one document slot.
-     */
-    static Workspace forOp(int rows, int dModel, int nHeads, int dHead, int dMlp) {
-        return new Workspace(new ModelConfig(1, dModel, nHeads, dHead, dMlp, Math.max(rows, 1), 1, "gelu", null,
-                ModelConfig.DEFAULT_EPS, null), 1);
-    }
-
     Workspace(ModelConfig c, int maxDocs) {
         int rowsCap = roundUp(c.nCtx(), MR), hd = c.nHeads() * c.dHead();
         ldx = roundUp(c.dModel(), NR);

@@ -20,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * The kernels of {@code kernels/} loaded as CUDA modules, one per file, and their functions. The PTX comes
- * from the jar (built by nvcc at build time, {@link PtxBuild}) when it was built with this model's -D
+ * from the jar (built by nvcc at build time, see {@link Ptx}) when it was built with this model's -D
  * defines; otherwise, when {@code NEUROSCAN_CUDA_PTX=nvrtc}, or when this driver cannot load it (older
  * than the nvcc that made it), NVRTC compiles the same source for this GPU at run time.
  */
@@ -117,7 +117,7 @@ final class Modules implements AutoCloseable {
     /** The PTX shipped in the jar and how it was built (ptx.properties). */
     record Shipped(String defines, String nvcc) {
         static Optional<Shipped> load() {
-            try (InputStream in = Modules.class.getResourceAsStream("/" + PtxBuild.DIR + "/" + PtxBuild.PROPERTIES)) {
+            try (InputStream in = Modules.class.getResourceAsStream("/" + Ptx.DIR + "/" + Ptx.PROPERTIES)) {
                 if (in == null) return Optional.empty();
                 Properties p = new Properties();
                 p.load(in);
@@ -133,11 +133,11 @@ final class Modules implements AutoCloseable {
         }
 
         String ptx(String name) {
-            try (InputStream in = Modules.class.getResourceAsStream("/" + PtxBuild.DIR + "/" + name + ".ptx")) {
-                if (in == null) throw new NeuroscanException(PtxBuild.DIR + "/" + name + ".ptx: missing from the jar");
+            try (InputStream in = Modules.class.getResourceAsStream("/" + Ptx.DIR + "/" + name + ".ptx")) {
+                if (in == null) throw new NeuroscanException(Ptx.DIR + "/" + name + ".ptx: missing from the jar");
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new NeuroscanException(PtxBuild.DIR + "/" + name + ".ptx: " + e.getMessage(), e);
+                throw new NeuroscanException(Ptx.DIR + "/" + name + ".ptx: " + e.getMessage(), e);
             }
         }
     }

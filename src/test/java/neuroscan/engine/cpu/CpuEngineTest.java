@@ -2,6 +2,7 @@ package neuroscan.engine.cpu;
 
 import neuroscan.engine.ReferenceForward;
 import neuroscan.model.ModelConfig;
+import neuroscan.model.RandomWeights;
 import neuroscan.model.Weights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,6 +1,7 @@
 package neuroscan.engine.cuda;
 
 import neuroscan.engine.gpu.KernelSources;
+import neuroscan.kernel.translate.PtxBuild;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One kernel source, two runtimes: the PTX the build made with nvcc from the generated C through common.h's
- * CUDA half (PtxBuild, run by Maven before the tests) is on the classpath, as the jar ships it, for every
+ * CUDA half ({@link PtxBuild}, run by Maven before the tests) is on the classpath, as the jar ships it, for every
  * kernel, built with the geometry the host launches with; and ptxas, assembling it for sm_90 (H100/H200),
  * reports no register spills and no more registers than the hand-written kernels the Java ones replaced.
  * Skips where nvcc is not installed (then the build ships no PTX).
@@ -40,12 +41,12 @@ class PtxBuildTest {
         Path nvcc = PtxBuild.nvcc();
         Assumptions.assumeTrue(nvcc != null, "PTX build test skipped: nvcc not found (set NVCC)");
         Properties props = new Properties();
-        try (InputStream in = resource(PtxBuild.PROPERTIES)) {
-            assertNotNull(in, "nvcc is installed but the build shipped no " + PtxBuild.PROPERTIES);
+        try (InputStream in = resource(Ptx.PROPERTIES)) {
+            assertNotNull(in, "nvcc is installed but the build shipped no " + Ptx.PROPERTIES);
             props.load(in);
         }
-        assertEquals(String.join(" ", KernelSources.defines(PtxBuild.D_HEAD)), props.getProperty("defines"));
-        assertTrue(Modules.Shipped.load().orElseThrow().fits(PtxBuild.D_HEAD));
+        assertEquals(String.join(" ", KernelSources.defines(Ptx.D_HEAD)), props.getProperty("defines"));
+        assertTrue(Modules.Shipped.load().orElseThrow().fits(Ptx.D_HEAD));
         Path ptxas = nvcc.resolveSibling("ptxas");
         for (String name : KernelSources.names()) {
             String ptx;
@@ -73,7 +74,7 @@ class PtxBuildTest {
     }
 
     private static InputStream resource(String file) {
-        return PtxBuildTest.class.getResourceAsStream("/" + PtxBuild.DIR + "/" + file);
+        return PtxBuildTest.class.getResourceAsStream("/" + Ptx.DIR + "/" + file);
     }
 
     private String run(List<String> cmd) throws IOException, InterruptedException {

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Each kernel of kernels/ against two references on random inputs: the CPU engine's op of the same name
- * (its Java twin, e.g. {@link neuroscan.engine.cpu.GemmBias#twin}, the code {@code CpuEngine} runs) and
+ * (its Java twin, e.g. {@link neuroscan.engine.cpu.KernelTwins#gemmBias}, the code {@code CpuEngine} runs) and
  * the independent scalar loops in double of {@link Twins}; with sizes that do not divide the tiles (GEMM
  * 64 x 64 x 16, attention blocks of 32, LayerNorm work-groups of 64) and documents that straddle tile and
  * block boundaries. One set of tests, run on each runtime by a subclass: OpenCL's {@code KernelsTest}
@@ -41,7 +41,7 @@ public abstract class KernelsContract {
             // one float addition either way: bit-identical
             float[] got = dev.read(x, T * dModel);
             assertArrayEquals(Twins.embed(tokens, offsets, W_E, W_pos, dModel), got);
-            assertArrayEquals(neuroscan.engine.cpu.Embed.twin(tokens, offsets, W_E, W_pos, dModel), got, "Embed twin");
+            assertArrayEquals(neuroscan.engine.cpu.KernelTwins.embed(tokens, offsets, W_E, W_pos, dModel), got, "Embed twin");
         }
     }
 
@@ -57,7 +57,7 @@ public abstract class KernelsContract {
             dev.launch(16, Calls.layerNorm(xb, wb, bb, y, rows, dModel, 1e-5f));
             float[] got = dev.read(y, rows * dModel);
             assertClose(Twins.layerNorm(x, w, b, rows, dModel, 1e-5), got, 2e-4, "layer_norm");
-            assertClose(neuroscan.engine.cpu.LayerNorm.twin(x, rows, dModel, w, b, 1e-5), got, 2e-4, "LayerNorm twin");
+            assertClose(neuroscan.engine.cpu.KernelTwins.layerNorm(x, rows, dModel, w, b, 1e-5), got, 2e-4, "LayerNorm twin");
         }
     }
 
@@ -90,7 +90,7 @@ public abstract class KernelsContract {
             dev.launch(dHead, Calls.causalAttention(q, off, offsets.length - 1, T, nHeads, z));
             float[] got = dev.read(z, T * hd);
             assertClose(Twins.causalAttention(qkv, offsets, nHeads, dHead), got, 2e-5, "causal_attention");
-            assertClose(neuroscan.engine.cpu.CausalAttention.twin(qkv, offsets, nHeads, dHead), got, 2e-5, "CausalAttention twin");
+            assertClose(neuroscan.engine.cpu.KernelTwins.causalAttention(qkv, offsets, nHeads, dHead), got, 2e-5, "CausalAttention twin");
         }
     }
 
@@ -109,8 +109,8 @@ public abstract class KernelsContract {
         assertClose(max, r.max, 1e-4, "mlp_in_gelu_max max");
         assertArgmaxNearTie(arg, post, offsets, N, r.arg, "scalar twin");
         // the CPU op: its own activations (the unfused path it is bitwise equal to) judge near-ties
-        var cpu = neuroscan.engine.cpu.MlpInGeluMax.twin(A, K, W, N, b, offsets, actFn(act));
-        float[] cpuPost = neuroscan.engine.cpu.MlpInGeluMax.postTwin(A, T, K, W, N, b, actFn(act));
+        var cpu = neuroscan.engine.cpu.KernelTwins.mlpInGeluMax(A, K, W, N, b, offsets, actFn(act));
+        float[] cpuPost = neuroscan.engine.cpu.KernelTwins.mlpPost(A, T, K, W, N, b, actFn(act));
         assertClose(cpu.max(), r.max, 1e-4, "MlpInGeluMax twin max");
         assertArgmaxNearTie(cpu.argmax(), cpuPost, offsets, N, r.arg, "MlpInGeluMax twin");
     }
@@ -132,10 +132,10 @@ public abstract class KernelsContract {
             }
     }
 
-    /** The CPU engine's gemm: GemmBias.twin without activation, MlpInGeluMax.postTwin (+ R) with one. */
+    /** The CPU engine's gemm: KernelTwins.gemmBias without activation, KernelTwins.mlpPost (+ R) with one. */
     private static float[] cpuGemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
-        if (act == Calls.ACT_NONE) return neuroscan.engine.cpu.GemmBias.twin(A, M, K, B, N, bias, R);
-        float[] c = neuroscan.engine.cpu.MlpInGeluMax.postTwin(A, M, K, B, N, bias, actFn(act));
+        if (act == Calls.ACT_NONE) return neuroscan.engine.cpu.KernelTwins.gemmBias(A, M, K, B, N, bias, R);
+        float[] c = neuroscan.engine.cpu.KernelTwins.mlpPost(A, M, K, B, N, bias, actFn(act));
         if (R != null) for (int i = 0; i < c.length; i++) c[i] += R[i];
         return c;
     }
@@ -161,7 +161,7 @@ public abstract class KernelsContract {
         java.util.Arrays.fill(b, 0.5f);
         Result r = runMlpMax(dev, A, W, b, offsets, N, K, Calls.ACT_GELU);
         float[] post = Twins.gemmBias(A, W, b, null, 280, N, K, Calls.ACT_GELU);
-        var cpu = neuroscan.engine.cpu.MlpInGeluMax.twin(A, K, W, N, b, offsets, "gelu");
+        var cpu = neuroscan.engine.cpu.KernelTwins.mlpInGeluMax(A, K, W, N, b, offsets, "gelu");
         int checked = 0;
         for (int n = 0; n < N; n++) {
             assertEquals(0, r.arg[n], "doc 0 neuron " + n);

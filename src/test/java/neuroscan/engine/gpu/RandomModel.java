@@ -13,7 +13,7 @@ public final class RandomModel {
 
     /** The CPU engine's random model (non-zero biases, peaked attention), so both engines test on the same kind. */
     public static Weights create(ModelConfig c, long seed) {
-        return neuroscan.engine.cpu.RandomWeights.create(c, seed);
+        return neuroscan.model.RandomWeights.create(c, seed);
     }
 
     /** Documents of random lengths in 1..maxLen with random token ids. */

@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * Every kernel, by the kernel's name, as plain scalar loops in double: what each kernel must compute,
- * written independently of both it and its Java twin (the CPU engine's ops
- * neuroscan.engine.cpu.{Embed, LayerNorm, GemmBias, CausalAttention, MlpInGeluMax}.twin and the store's
- * neuroscan.store.TopK), which KernelsTest checks the kernels against as well.
+ * written independently of both it and its Java twin (the CPU engine's ops, run alone by
+ * neuroscan.engine.cpu.KernelTwins, and the store's neuroscan.store.TopK), which KernelsContract checks the
+ * kernels against as well.
  */
 public final class Twins {
     private Twins() {

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  *
  * <pre>java ... neuroscan.bench.libtorch.Compare [--docs 200] [--top-k 20] [--model DIR] [--seed 1]</pre>
  * Without --model, a gelu-1l-shaped random model is written once to target/gelu1l-shaped with
- * TorchCheckpointWriter (test classes, which must be on the classpath then; see bench/README.md).
+ * TorchCheckpointWriter (src/support, compiled into the bench build).
  */
 public final class Compare {
     private Compare() {

@@ -1,6 +1,7 @@
 package neuroscan.engine.cpu;
 
 import neuroscan.model.ModelConfig;
+import neuroscan.model.RandomWeights;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

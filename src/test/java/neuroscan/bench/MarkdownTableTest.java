@@ -1,4 +1,4 @@
-package neuroscan.view;
+package neuroscan.bench;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
-package neuroscan.engine.cuda;
+package neuroscan.kernel.translate;
 
+import neuroscan.engine.cuda.Ptx;
 import neuroscan.engine.gpu.KernelSources;
 
 import java.io.IOException;
@@ -15,25 +16,23 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Build step (Maven runs it after compiling, see pom.xml): every kernel of {@code kernels/}, through
- * common.h's CUDA half, to PTX with nvcc, into {@code target/classes/kernels/ptx/} so the jar ships it.
- * The -D geometry is {@link KernelSources#defines} for d_head {@link #D_HEAD}; {@code ptx.properties}
- * records it (the CUDA host uses the PTX only for a model with the same defines, NVRTC otherwise), the
- * nvcc version, and a hash of each input so unchanged kernels are not rebuilt. Without nvcc it builds
- * nothing and says so: the CUDA backend then compiles with NVRTC at run time.
+ * Build step (Maven runs it after {@link KernelBuild}, see pom.xml; build-only, not in neuroscan.jar): every
+ * kernel of {@code kernels/}, through common.h's CUDA half, to PTX with nvcc, into
+ * {@code target/classes/}{@link Ptx#DIR} so the jar ships it. The -D geometry is {@link KernelSources#defines}
+ * for d_head {@link Ptx#D_HEAD}; {@link Ptx#PROPERTIES} records it (the CUDA host uses the PTX only for a
+ * model with the same defines, NVRTC otherwise), the nvcc version, and a hash of each input so unchanged
+ * kernels are not rebuilt. Without nvcc it builds nothing and says so: the CUDA backend then compiles with
+ * NVRTC at run time.
  */
 public final class PtxBuild {
-    /** gelu-1l's and most small TransformerLens models' head size. */
-    public static final int D_HEAD = 64;
     /** The oldest architecture nvcc 13 targets; the driver JIT-compiles it for newer GPUs (Hopper included). */
     public static final String ARCH = "compute_75";
-    public static final String DIR = "kernels/ptx", PROPERTIES = "ptx.properties";
 
     private PtxBuild() {
     }
 
     public static void main(String[] args) throws Exception {
-        Path out = Path.of(args.length > 0 ? args[0] : "target/classes").resolve(DIR);
+        Path out = Path.of(args.length > 0 ? args[0] : "target/classes").resolve(Ptx.DIR);
         Path nvcc = nvcc();
         if (nvcc == null) {
             System.out.println("[ptx] nvcc not found (set NVCC or put it on PATH): no PTX shipped; CUDA will use NVRTC at run time");
@@ -41,13 +40,13 @@ public final class PtxBuild {
         }
         Files.createDirectories(out);
         Properties old = new Properties(), now = new Properties();
-        Path propsFile = out.resolve(PROPERTIES);
+        Path propsFile = out.resolve(Ptx.PROPERTIES);
         if (Files.exists(propsFile)) try (var r = Files.newBufferedReader(propsFile)) {
             old.load(r);
         }
         String version = run(List.of(nvcc.toString(), "--version"), null).lines().filter(l -> l.contains("release"))
                 .findFirst().orElse("unknown").strip();
-        now.setProperty("defines", String.join(" ", KernelSources.defines(D_HEAD)));
+        now.setProperty("defines", String.join(" ", KernelSources.defines(Ptx.D_HEAD)));
         now.setProperty("arch", ARCH);
         now.setProperty("nvcc", version);
         int built = 0;
@@ -61,7 +60,7 @@ public final class PtxBuild {
             try {
                 Files.writeString(cu, source);
                 List<String> cmd = new ArrayList<>(List.of(nvcc.toString(), "-ptx", "-arch=" + ARCH, "-diag-suppress", "177"));
-                for (String d : KernelSources.defines(D_HEAD)) cmd.add("-D" + d);
+                for (String d : KernelSources.defines(Ptx.D_HEAD)) cmd.add("-D" + d);
                 cmd.addAll(List.of("-o", ptx.toString(), cu.toString()));
                 run(cmd, name);
                 built++;
@@ -70,7 +69,7 @@ public final class PtxBuild {
             }
         }
         try (var w = Files.newBufferedWriter(propsFile)) {
-            now.store(w, "written by neuroscan.engine.cuda.PtxBuild");
+            now.store(w, "written by neuroscan.kernel.translate.PtxBuild");
         }
         System.out.println("[ptx] " + built + " of " + KernelSources.names().size() + " kernels built to PTX (" + ARCH
                 + ", " + version + ") in " + out);

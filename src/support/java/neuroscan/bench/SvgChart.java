@@ -1,4 +1,7 @@
-package neuroscan.view;
+package neuroscan.bench;
+
+import neuroscan.view.Fmt;
+import neuroscan.view.Html;
 
 import java.math.BigDecimal;
 import java.math.MathContext;

@@ -1,17 +1,13 @@
-package neuroscan.engine.cpu;
-
-import neuroscan.model.ModelConfig;
-import neuroscan.model.Tensor;
-import neuroscan.model.Weights;
+package neuroscan.model;
 
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A random model of any shape, for tests and benchmarks: Gaussian weights scaled by 1/sqrt(fan_in) so
- * activations stay O(1) at every size, and non-zero biases and LayerNorm weights so that every term
- * of the forward pass is exercised.
+ * A random model of any shape, in memory, for tests and benchmarks ({@link TorchCheckpointWriter#writeRandom}
+ * writes one to disk instead): Gaussian weights scaled by 1/sqrt(fan_in) so activations stay O(1) at
+ * every size, and non-zero biases and LayerNorm weights so that every term of the forward pass is exercised.
  */
 public final class RandomWeights {
     private RandomWeights() {

@@ -1,4 +1,4 @@
-package neuroscan.view;
+package neuroscan.bench;
 
 import java.util.ArrayList;
 import java.util.Arrays;

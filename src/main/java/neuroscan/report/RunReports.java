@@ -1,0 +1,223 @@
+package neuroscan.report;
+
+import neuroscan.NeuroscanException;
+import neuroscan.data.Tokenizer;
+import neuroscan.engine.Engine;
+import neuroscan.format.Sha256;
+import neuroscan.model.LoadedModel;
+import neuroscan.model.ModelLoader;
+import neuroscan.store.Manifest;
+import neuroscan.store.StoreFile;
+import neuroscan.store.TokenCache;
+import neuroscan.store.TopK;
+import neuroscan.view.LogitEffect;
+import neuroscan.view.NeuroscopePage;
+import neuroscan.view.NeuronReport;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+/**
+ * Turns a finished run into {@link NeuronReport}s: the store says which documents and where they peak,
+ * the token cache gives the documents back, and a forward pass over just those documents, on the
+ * {@link ReportEngines} given (the backend the user chose), gives the per-token activations the pages
+ * colour. Data flows store -> engine -> view; nothing is re-tokenized.
+ */
+public final class RunReports implements AutoCloseable {
+    private final Manifest manifest;
+    private final TopK topK;
+    private final TokenCache tokens;
+    private final LoadedModel model;
+    private final Tokenizer tokenizer;
+    private final ReportEngines engines;
+    private final int dMlp;
+
+    private RunReports(Manifest manifest, TopK topK, TokenCache tokens, LoadedModel model, Tokenizer tokenizer,
+                       ReportEngines engines) {
+        this.manifest = manifest;
+        this.topK = topK;
+        this.tokens = tokens;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.engines = engines;
+        this.dMlp = topK.dMlp();
+    }
+
+    /** The manifest of a finished run; a missing directory or an unfinished scan is refused, saying what to do. */
+    public static Manifest finished(Path run) {
+        if (!Files.isDirectory(run)) throw new NeuroscanException(run + ": no such run directory");
+        Manifest m = Manifest.read(run);
+        if (!m.complete()) throw new NeuroscanException(run + ": the scan is not finished; run `neuroscan scan --resume --out " + run + "`");
+        return m;
+    }
+
+    /**
+     * Opens a run's store and token cache with the model it was scanned with (a different checkpoint than
+     * the manifest's is refused), then the engines. Takes ownership of the tokenizer and the engines:
+     * {@link #close} closes them.
+     *
+     * @param modelSpec how the user named the model, for the error message
+     * @param engines   called once the run and the model agree
+     */
+    public static RunReports open(Path run, Manifest m, LoadedModel model, String modelSpec, Tokenizer tokenizer,
+                                  Supplier<ReportEngines> engines) {
+        TopK store = StoreFile.read(run.resolve(StoreFile.NAME)).topK();
+        TokenCache cache = TokenCache.open(run.resolve(TokenCache.NAME));
+        String sha = m.model().sha256();
+        if (sha != null && !sha.equals(Sha256.file(ModelLoader.findCheckpoint(model.dir())))) {
+            throw new NeuroscanException(modelSpec + " is not the model " + run + " was scanned with (sha256 differs); pass --model with that model");
+        }
+        if (model.cfg().dMlp() != store.dMlp()) {
+            throw new NeuroscanException(run + ": store has d_mlp " + store.dMlp() + " but the model has " + model.cfg().dMlp());
+        }
+        return new RunReports(m, store, cache, model, tokenizer, engines.get());
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    public int dMlp() {
+        return dMlp;
+    }
+
+    /** What the activations are recomputed on, e.g. "reference, 4 workers". */
+    public String engines() {
+        return engines.describe();
+    }
+
+    public String neuroscopeUrl(int neuron) {
+        return "gelu-1l".equals(manifest.model().id()) ? NeuroscopePage.url("gelu-1l", 0, neuron) : null;
+    }
+
+    public void checkNeuron(int neuron) {
+        if (neuron < 0 || neuron >= dMlp) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (dMlp - 1));
+    }
+
+    /** One neuron's report, with a forward pass over its top documents. */
+    public NeuronReport report(int neuron) {
+        checkNeuron(neuron);
+        Map<Integer, float[]> acts = new HashMap<>();
+        Engine e = engines.acquire();
+        try {
+            for (TopK.Example ex : topK.examples(neuron)) {
+                acts.computeIfAbsent(ex.doc(), d -> column(e.hookPost(scannedTokens(d)), neuron));
+            }
+        } finally {
+            engines.release(e);
+        }
+        var w = model.weights();
+        var logits = w.W_U() == null ? null : LogitEffect.compute(w, neuron, tokenizer::display, 10, 5);
+        return build(neuron, (n, doc) -> acts.get(doc), logits);
+    }
+
+    /**
+     * Every neuron's report for a site: each document in any top-k list runs through the model once, the
+     * engines' workers taking documents from a shared counter, keeping only the columns some neuron needs.
+     */
+    public List<NeuronReport> all() {
+        Map<Integer, List<Integer>> neuronsOfDoc = new HashMap<>();
+        for (int n = 0; n < dMlp; n++) {
+            for (TopK.Example e : topK.examples(n)) neuronsOfDoc.computeIfAbsent(e.doc(), d -> new ArrayList<>()).add(n);
+        }
+        Map<Long, float[]> acts = new ConcurrentHashMap<>();
+        List<Integer> docs = new ArrayList<>(neuronsOfDoc.keySet());
+        AtomicInteger next = new AtomicInteger();
+        int workers = Math.max(1, Math.min(engines.workers(), docs.size()));
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                running.add(pool.submit(() -> {
+                    Engine e = engines.acquire();
+                    try {
+                        for (int i; (i = next.getAndIncrement()) < docs.size(); ) {
+                            int d = docs.get(i);
+                            float[] post = e.hookPost(scannedTokens(d));
+                            for (int n : neuronsOfDoc.get(d)) acts.put(key(n, d), column(post, n));
+                        }
+                    } finally {
+                        engines.release(e);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : running) join(f);
+        } finally {
+            pool.shutdownNow();
+        }
+        // W_U is read once for all neurons, not once per neuron.
+        var weights = model.weights();
+        var logits = weights.W_U() == null ? null : LogitEffect.computeAll(weights, 0, tokenizer::display, 10, 5);
+        return IntStream.range(0, dMlp).mapToObj(n -> build(n, (nn, d) -> acts.get(key(nn, d)),
+                logits == null ? null : logits.get(n))).toList();
+    }
+
+    /** A worker's result; its exception as it was thrown (a NeuroscanException stays one line). */
+    private static void join(Future<?> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NeuroscanException("interrupted while recomputing activations", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The document as it was scanned: its tokens, padded with PAD to n_ctx for --include-padding runs. */
+    private int[] scannedTokens(int doc) {
+        int[] t = tokens.doc(doc);
+        if (!manifest.includePadding() || t.length >= manifest.nCtx()) return t;
+        int[] padded = Arrays.copyOf(t, manifest.nCtx());
+        Arrays.fill(padded, t.length, padded.length, manifest.padToken());
+        return padded;
+    }
+
+    private static long key(int neuron, int doc) {
+        return ((long) neuron << 32) | (doc & 0xffffffffL);
+    }
+
+    private interface Activations {
+        float[] of(int neuron, int doc);
+    }
+
+    private NeuronReport build(int neuron, Activations acts, NeuronReport.Logits logits) {
+        List<NeuronReport.Example> examples = new ArrayList<>();
+        for (TopK.Example e : topK.examples(neuron)) {
+            float[] a = acts.of(neuron, e.doc());
+            String[] display = tokenizer.displayTokens(scannedTokens(e.doc()));
+            float min = Float.POSITIVE_INFINITY;
+            for (float v : a) min = Math.min(min, v);
+            examples.add(new NeuronReport.Example(e.rank(), e.doc(), e.max(), min, e.pos(), List.of(display), a));
+        }
+        return new NeuronReport(manifest.model().id(), manifest.dataset().id(), 0, neuron, logits, examples, dMlp,
+                neuroscopeUrl(neuron));
+    }
+
+    private float[] column(float[] post, int neuron) {
+        float[] c = new float[post.length / dMlp];
+        for (int p = 0; p < c.length; p++) c[p] = post[p * dMlp + neuron];
+        return c;
+    }
+
+    @Override
+    public void close() {
+        engines.close();
+        tokenizer.close();
+    }
+}
