@@ -41,6 +41,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * asked (checkpoints, the end): nothing comes back per batch. Each graph exists twice, one per token slot:
  * while batch i computes, batch i + 1's tokens are staged on the host and uploaded on the transfer stream.
  * The batch buffers are sized for the largest batch that fits the device, halving from the requested size.
+ * Not thread-safe: one caller at a time (the report stage gives a GPU one worker).
  */
 public final class GpuEngine implements Engine {
     private final ModelConfig cfg;

@@ -474,10 +474,7 @@ final class FunctionPrinter {
             if (e != null && e.asType().getKind() == TypeKind.ARRAY) {
                 error(t, "an array variable cannot be reassigned: C arrays are not values");
                 return "/*?*/";
-            }
-            if (e != null && e.getKind() == ElementKind.PARAMETER && fn.kernel) {
-                // allowed: a kernel's scalar parameters are its own copies, as in Java
-            }
+            }   // a scalar parameter is the function's own copy, in C as in Java: assigning it is fine
         } else if (!(t instanceof ParenthesizedTree)) {
             error(t, "only variables and array elements can be assigned");
         }
