@@ -62,6 +62,7 @@ public final class CudaDevice implements GpuDevice {
 
     @Override
     public long maxAllocation() {
+        ctx.makeCurrent();
         return CU.memInfo()[1];
     }
 
