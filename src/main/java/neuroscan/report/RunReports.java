@@ -198,7 +198,12 @@ public final class RunReports implements AutoCloseable {
 
     private NeuronReport build(int neuron, Activations acts, NeuronReport.Logits logits) {
         List<NeuronReport.Example> examples = new ArrayList<>();
+        long bad = 0;
         for (TopK.Example e : topK.examples(neuron)) {
+            if (e.pos() < 0 || Float.isNaN(e.max())) {   // a store from before NaN maxima were refused: no finite activation
+                bad++;
+                continue;
+            }
             float[] a = acts.of(neuron, e.doc());
             String[] display = tokenizer.displayTokens(scannedTokens(e.doc()));
             float min = Float.POSITIVE_INFINITY;
@@ -206,7 +211,7 @@ public final class RunReports implements AutoCloseable {
             examples.add(new NeuronReport.Example(e.rank(), e.doc(), e.max(), min, e.pos(), List.of(display), a));
         }
         return new NeuronReport(manifest.model().id(), manifest.dataset().id(), 0, neuron, logits, examples, dMlp,
-                neuroscopeUrl(neuron));
+                neuroscopeUrl(neuron), manifest.nanCount(neuron) + bad);
     }
 
     private float[] column(float[] post, int neuron) {

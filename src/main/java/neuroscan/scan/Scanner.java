@@ -244,7 +244,7 @@ public final class Scanner {
             Manifest done = manifest(true, docEnd, end.datasetExhausted(), now());
             done.write(out);
             ckpt.clear();
-            if (store.nanSkipped() > 0) note("warning: " + store.nanSkipped() + " NaN activations were left out of the store (engine problem?)");
+            if (store.nanSkipped() > 0) listener.note(nanWarning(store));   // a warning: even with --quiet
             note(String.format("scanned %d documents (%d tokens) into %s in %.1f s", docsDone, tokensDone, out, done.timings().totalS()));
             return done;
         }
@@ -257,9 +257,19 @@ public final class Scanner {
         Manifest manifest(boolean complete, int docEnd, boolean exhausted, String finished) {
             return new Manifest(Manifest.FORMAT, Manifest.version(), complete, sources.model(), sources.tokenizer(), sources.dataset(),
                     StoreFile.HOOK, engine.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
-                    o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), backend,
+                    o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), store.nanNeurons(), backend,
                     topkMerge, timings(tokenizeNs, System.nanoTime()), created, finished);
         }
+    }
+
+    /** One stderr line: how many documents had a NaN max, in how many neurons, the worst few. */
+    static String nanWarning(TopK store) {
+        var per = store.nanNeurons();
+        String worst = per.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(5)
+                .map(e -> "neuron " + e.getKey() + ": " + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+        return "warning: " + store.nanSkipped() + " NaN document maxima left out of the store, in " + per.size()
+                + (per.size() == 1 ? " neuron (" : " neurons (") + worst + (per.size() > 5 ? ", ..." : "")
+                + "); see nan_neurons in " + Manifest.NAME;
     }
 
     /**
