@@ -87,6 +87,12 @@ public final class Scanner {
         long t0 = System.nanoTime();
         Path out = o.outDir();
         createDir(out);
+        try (RunLock lock = RunLock.acquire(out)) {   // one scan per directory, released on exit (and by the OS on kill -9)
+            return runLocked(sources, open, docsTotal, t0, out);
+        }
+    }
+
+    private Manifest runLocked(Manifest.Sources sources, IntFunction<Windows> open, long docsTotal, long t0, Path out) {
         Checkpoint ckpt = new Checkpoint(out);
         Manifest prior = Manifest.exists(out) ? Manifest.read(out) : null;
         if (prior != null && reusable(prior, new Manifest.Request(sources, o.topK(), o.includePadding(), o.range()))) {
