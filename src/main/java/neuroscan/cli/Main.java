@@ -63,13 +63,22 @@ public final class Main implements Runnable {
             if (System.getenv("NEUROSCAN_DEBUG") != null) ex.printStackTrace(commandLine.getErr());
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {   // picocli hands Errors through
+            err.println("neuroscan: " + oneLine(e));
+            if (System.getenv("NEUROSCAN_DEBUG") != null) e.printStackTrace(err);
+            return 1;
+        }
     }
 
     /** The message of a user-fixable error, or a short description of an unexpected one. */
     static String oneLine(Throwable ex) {
         if (ex instanceof NeuroscanException) return ex.getMessage();
-        if (ex instanceof OutOfMemoryError) return "out of memory; try a smaller --batch or more -Xmx";
+        if (ex instanceof OutOfMemoryError) {
+            return String.format("out of memory (%s; Java may use %.1f GiB): lower --top-k or --threads, or give Java more "
+                    + "memory (NEUROSCAN_JAVA_OPTS=-Xmx...)", ex.getMessage(), Runtime.getRuntime().maxMemory() / (double) (1L << 30));
+        }
         String msg = ex.getMessage();
         return "internal error: " + ex.getClass().getSimpleName() + (msg == null ? "" : ": " + msg)
                 + " (set NEUROSCAN_DEBUG=1 for the stack trace)";

@@ -104,6 +104,7 @@ public final class Scanner {
         Checkpoint.removeStaleTemps(ckpt.dir());
         Checkpoint.State state = prior == null ? null : ckpt.load(o.range().start(), o.topK(), engine.dMlp(), o.includePadding());
         if (state == null) ckpt.clear();
+        if (state == null) checkStoreFits(o.topK(), engine.dMlp(), Runtime.getRuntime().maxMemory());
         TopK initial = state == null ? new TopK(o.topK(), engine.dMlp()) : state.store().topK();
         // closed on every path; an error of the scan stays the error (a failing close is added as suppressed)
         try (TopKScan scan = engine.topKScan(initial)) {
@@ -266,6 +267,24 @@ public final class Scanner {
                     o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), store.nanNeurons(), backend,
                     topkMerge, timings(tokenizeNs, System.nanoTime()), created, finished);
         }
+    }
+
+    /**
+     * Refuses a --top-k whose store cannot fit: k x d_mlp slots of 12 bytes (max, doc, pos), held about three
+     * times at once (the scan's store, a copy taken at checkpoints, the file being written).
+     */
+    static void checkStoreFits(int k, int dMlp, long heapBytes) {
+        long slots = (long) k * dMlp, need = slots * 12 * 3;
+        if (slots > Integer.MAX_VALUE - 8 || need > heapBytes) {
+            long maxK = Math.max(1, Math.min((Integer.MAX_VALUE - 8L) / dMlp, heapBytes / (36L * dMlp)));
+            throw new NeuroscanException("--top-k " + k + " is too large: the store of " + dMlp + " neurons would need "
+                    + gib(need) + " of memory, and Java may use " + gib(heapBytes) + "; use --top-k " + maxK
+                    + " or less, or give Java more memory (NEUROSCAN_JAVA_OPTS=-Xmx...)");
+        }
+    }
+
+    private static String gib(long bytes) {
+        return String.format("%.1f GiB", bytes / (double) (1L << 30));
     }
 
     /** One stderr line: how many documents had a NaN max, in how many neurons, the worst few. */

@@ -1,0 +1,62 @@
+package neuroscan.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad sizes, corrupt inputs and hostile strings: one line on stderr, never a stack trace or "internal error". */
+class ReliabilityCliTest {
+    @TempDir
+    static Path tmp;
+    static Path model;
+
+    @BeforeAll
+    static void model() throws Exception {
+        model = CliFixtures.demoModel(tmp.resolve("model"));
+    }
+
+    static void assertOneLine(CliFixtures.Result r, String expected) {
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("neuroscan: "), r.err());
+        assertFalse(r.err().contains("internal error"), r.err());
+        assertTrue(r.err().contains(expected), r.err());
+    }
+
+    static CliFixtures.Result scan(String out, String... more) {
+        String[] base = {"scan", "--model", model.toString(), "--dataset", CliFixtures.PARQUET.toString(), "--max-docs", "20",
+                "--out", tmp.resolve(out).toString(), "--quiet", "--backend", "cpu"};
+        String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return CliFixtures.run(all);
+    }
+
+    @Test
+    void anImpossibleTopKIsRefusedBeforeAnythingIsAllocated() {
+        var r = scan("huge-k", "--top-k", "2000000000");
+        assertOneLine(r, "--top-k 2000000000 is too large: the store of 64 neurons would need");
+        assertTrue(r.err().contains("use --top-k "), r.err());
+        assertFalse(Files.exists(tmp.resolve("huge-k").resolve("store.safetensors")));
+    }
+
+    @Test
+    void absurdThreadCountsAreRefused() {
+        var r = scan("many-threads", "--threads", "100000");
+        assertOneLine(r, "--threads 100000 is far more than this machine's");
+        assertTrue(r.err().contains("use at most " + EngineOptions.maxThreads()), r.err());
+    }
+
+    @Test
+    void outOfMemoryIsOneLineNamingWhatToChange() {
+        String line = Main.oneLine(new OutOfMemoryError("Java heap space"));
+        assertTrue(line.startsWith("out of memory (Java heap space; Java may use "), line);
+        assertTrue(line.contains("lower --top-k or --threads") && line.contains("-Xmx"), line);
+    }
+}
