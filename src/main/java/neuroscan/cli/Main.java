@@ -59,14 +59,14 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println("neuroscan: " + oneLine(ex));
+            commandLine.getErr().println("neuroscan: " + Printable.line(oneLine(ex)));
             if (System.getenv("NEUROSCAN_DEBUG") != null) ex.printStackTrace(commandLine.getErr());
             return 1;
         });
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {   // picocli hands Errors through
-            err.println("neuroscan: " + oneLine(e));
+            err.println("neuroscan: " + Printable.line(oneLine(e)));
             if (System.getenv("NEUROSCAN_DEBUG") != null) e.printStackTrace(err);
             return 1;
         }

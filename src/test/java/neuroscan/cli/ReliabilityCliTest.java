@@ -59,4 +59,21 @@ class ReliabilityCliTest {
         assertTrue(line.startsWith("out of memory (Java heap space; Java may use "), line);
         assertTrue(line.contains("lower --top-k or --threads") && line.contains("-Xmx"), line);
     }
+
+    @Test
+    void untrustedStringsInErrorLinesAreEscaped() throws Exception {
+        Path run = tmp.resolve("hostile");
+        Files.createDirectories(run);
+        String hostile = "\u001b]0;PWNED\u0007\u001b[2J\r\nneuroscan: fake line\u202e";
+        Files.writeString(run.resolve("manifest.json"), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("format", hostile).toString());
+        var r = CliFixtures.run("show", "--run", run.toString(), "--neuron", "0");
+        assertOneLine(r, "not a neuroscan run manifest (format \\u001b]0;PWNED\\u0007\\u001b[2J\\r\\nneuroscan: fake line\\u202e");
+        for (char c : new char[]{'\u001b', '\u0007', '\r', '\u202e'}) assertEquals(-1, r.err().indexOf(c), "raw control " + (int) c);
+    }
+
+    @Test
+    void printableLineEscapesControlsAndKeepsText() {
+        assertEquals("a\\u001b[2Jb \\n \u00e9\u4e2d", Printable.line("a\u001b[2Jb \n \u00e9\u4e2d"));
+    }
 }
