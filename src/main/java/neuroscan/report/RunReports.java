@@ -73,8 +73,26 @@ public final class RunReports implements AutoCloseable {
      */
     public static RunReports open(Path run, Manifest m, LoadedModel model, String modelSpec, Tokenizer tokenizer,
                                   Supplier<ReportEngines> engines) {
-        TopK store = StoreFile.read(run.resolve(StoreFile.NAME)).topK();
+        StoreFile file = StoreFile.read(run.resolve(StoreFile.NAME));
+        TopK store = file.topK();
         TokenCache cache = TokenCache.open(run.resolve(TokenCache.NAME));
+        if (!file.docs().equals(m.docs())) {
+            throw new NeuroscanException(run.resolve(StoreFile.NAME) + ": holds documents " + file.docs() + ", " + Manifest.NAME
+                    + " says " + m.docs() + " (a store from another run or shard?)");
+        }
+        if (!cache.docs().equals(m.docs())) {
+            throw new NeuroscanException(run.resolve(TokenCache.NAME) + ": holds documents " + cache.docs() + ", " + Manifest.NAME
+                    + " says " + m.docs() + " (a token cache from another run or shard?)");
+        }
+        for (int n = 0; n < store.dMlp(); n++) {
+            for (TopK.Example e : store.examples(n)) {
+                int len = m.includePadding() ? Math.max(m.nCtx(), cache.length(e.doc())) : cache.length(e.doc());
+                if (e.pos() >= len) {
+                    throw new NeuroscanException(run.resolve(StoreFile.NAME) + ": corrupt store: rank " + e.rank() + " of neuron " + n
+                            + " puts the max of document " + e.doc() + " at position " + e.pos() + ", past its " + len + " tokens");
+                }
+            }
+        }
         String sha = m.model().sha256();
         if (sha != null && !sha.equals(Sha256.file(ModelLoader.findCheckpoint(model.dir())))) {
             throw new NeuroscanException(modelSpec + " is not the model " + run + " was scanned with (sha256 differs); pass --model with that model");

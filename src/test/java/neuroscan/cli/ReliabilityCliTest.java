@@ -76,4 +76,63 @@ class ReliabilityCliTest {
     void printableLineEscapesControlsAndKeepsText() {
         assertEquals("a\\u001b[2Jb \\n \u00e9\u4e2d", Printable.line("a\u001b[2Jb \n \u00e9\u4e2d"));
     }
+
+    @Test
+    void aTokenizerJsonOfDeeplyNestedArraysIsOneLineNamingIt() throws Exception {
+        Path bad = tmp.resolve("nested-tokenizer");
+        Files.createDirectories(bad);
+        try (var files = Files.list(model)) {
+            for (Path f : files.toList()) Files.copy(f, bad.resolve(f.getFileName()));
+        }
+        Files.writeString(bad.resolve("tokenizer.json"), "[".repeat(100_000) + "]".repeat(100_000));
+        var r = CliFixtures.run("scan", "--model", bad.toString(), "--dataset", CliFixtures.PARQUET.toString(), "--max-docs", "5",
+                "--out", tmp.resolve("nested-out").toString(), "--quiet", "--backend", "cpu");
+        assertOneLine(r, bad.resolve("tokenizer.json") + ": malformed JSON");
+    }
+
+    /** A finished run of documents [from, from + 20), copied fresh for each corruption. */
+    static Path finishedRun(String name, int from) throws Exception {
+        Path run = tmp.resolve(name);
+        var r = CliFixtures.run("scan", "--model", model.toString(), "--dataset", CliFixtures.PARQUET.toString(),
+                "--doc-range", from + ":" + (from + 20), "--top-k", "3", "--out", run.toString(), "--quiet", "--backend", "cpu");
+        assertEquals(0, r.code(), r.err());
+        return run;
+    }
+
+    static void rewriteStore(Path run, int doc, int pos) {
+        var s = neuroscan.store.StoreFile.read(run.resolve(neuroscan.store.StoreFile.NAME));
+        var t = s.topK();
+        int[] d = t.copyOfDoc(), p = t.copyOfPos();
+        d[0] = doc;
+        p[0] = pos;
+        new neuroscan.store.StoreFile(neuroscan.store.TopK.of(t.k(), t.dMlp(), t.copyOfMax(), d, p), s.docs(), s.includePadding())
+                .write(run.resolve(neuroscan.store.StoreFile.NAME));
+    }
+
+    @Test
+    void aStoreNamingADocumentOutsideItsRangeIsOneLine() throws Exception {
+        Path run = finishedRun("corrupt-doc", 0);
+        rewriteStore(run, Integer.MAX_VALUE, 0);
+        var r = CliFixtures.run("show", "--run", run.toString(), "--neuron", "0", "--backend", "cpu");
+        assertOneLine(r, run.resolve("store.safetensors") + ": corrupt store: rank 0 of neuron 0 names document 2147483647, outside");
+        var s = CliFixtures.run("site", "--run", run.toString(), "--out", tmp.resolve("corrupt-site").toString(), "--backend", "cpu");
+        assertOneLine(s, "corrupt store");
+    }
+
+    @Test
+    void aStorePositionPastItsDocumentIsOneLine() throws Exception {
+        Path run = finishedRun("corrupt-pos", 0);
+        rewriteStore(run, neuroscan.store.StoreFile.read(run.resolve("store.safetensors")).topK().doc(0, 0), 100_000);
+        var r = CliFixtures.run("show", "--run", run.toString(), "--neuron", "0", "--backend", "cpu");
+        assertOneLine(r, run.resolve("store.safetensors") + ": corrupt store: rank 0 of neuron 0 puts the max of document");
+        assertTrue(r.err().contains("at position 100000, past its "), r.err());
+    }
+
+    @Test
+    void aTokenCacheFromAnotherShardIsOneLine() throws Exception {
+        Path a = finishedRun("shard-a", 0), b = finishedRun("shard-b", 20);
+        Files.copy(b.resolve("tokens.safetensors"), a.resolve("tokens.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        var r = CliFixtures.run("show", "--run", a.toString(), "--neuron", "0", "--backend", "cpu");
+        assertOneLine(r, a.resolve("tokens.safetensors") + ": holds documents 20:40, manifest.json says 0:20 (a token cache from another run or shard?)");
+    }
 }
