@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 
 /**
  * Entry point. Subcommands live in this package, one class each. Errors the user can fix are
- * {@link NeuroscanException}s: printed as one line on stderr, exit code 1; bad usage exits 2.
+ * {@link NeuroscanException}s: printed as one line on stderr, exit code 1; bad usage is one line too and exits 2.
  */
 @Command(name = "neuroscan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Find the dataset examples that activate each neuron of a small transformer most, "
@@ -49,6 +49,9 @@ public final class Main implements Runnable {
         Flagship.run(neuron, topK, cache, modelOptions, datasetOptions, engineOptions, spec.commandLine().getOut());
     }
 
+    /** The exit code of a usage error (an unknown option, a missing or malformed value); other errors exit 1. */
+    public static final int USAGE = 2;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -58,6 +61,13 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, params) -> {   // bad usage: one line and exit 2, no usage dump
+            CommandLine c = ex.getCommandLine();
+            String name = c.getCommandSpec().qualifiedName();
+            c.getErr().println("neuroscan: " + Printable.line(String.valueOf(ex.getMessage()).lines().findFirst().orElse(""))
+                    + " (see `" + name + " --help`)");
+            return USAGE;
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("neuroscan: " + Printable.line(oneLine(ex)));
             if (System.getenv("NEUROSCAN_DEBUG") != null) ex.printStackTrace(commandLine.getErr());

@@ -93,6 +93,10 @@ public final class Scanner {
     }
 
     private Manifest runLocked(Manifest.Sources sources, IntFunction<Windows> open, long docsTotal, long t0, Path out) {
+        if (o.checkpointEvery() < o.windowDocs()) {
+            listener.note("note: --checkpoint-every " + o.checkpointEvery() + " is below the scan's " + o.windowDocs()
+                    + "-document window; checkpoints are taken once per window (every " + o.windowDocs() + " documents)");
+        }
         Checkpoint ckpt = new Checkpoint(out);
         Manifest prior = Manifest.exists(out) ? Manifest.read(out) : null;
         if (prior != null && reusable(prior, new Manifest.Request(sources, o.topK(), o.includePadding(), o.range()))) {
@@ -251,7 +255,14 @@ public final class Scanner {
             Manifest done = manifest(true, docEnd, end.datasetExhausted(), now());
             done.write(out);
             ckpt.clear();
-            if (store.nanSkipped() > 0) listener.note(nanWarning(store));   // a warning: even with --quiet
+            if (store.nanSkipped() > 0) listener.note(nanWarning(store));
+            if (docsDone == 0 && start == docEnd) {
+                listener.note("warning: no documents were scanned: " + (end.datasetExhausted()
+                        ? (docEnd == 0 ? "the dataset is empty" : "the dataset has " + docEnd + " documents") + ", the requested range is " + o.range()
+                        : "the requested range " + o.range() + " is empty"));
+            } else if (end.datasetExhausted() && o.range().end() != Integer.MAX_VALUE && docEnd < o.range().end()) {
+                listener.note("warning: the dataset ended at document " + docEnd + ", before the requested range " + o.range() + " did");
+            }   // a warning: even with --quiet
             note(String.format("scanned %d documents (%d tokens) into %s in %.1f s", docsDone, tokensDone, out, done.timings().totalS()));
             return done;
         }
