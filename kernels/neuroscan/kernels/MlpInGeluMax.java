@@ -21,7 +21,8 @@ public final class MlpInGeluMax {
      * of GEMM_TM ({@link GemmTile}'s main loop), keeping for each of its columns the running max and
      * position. Owning whole documents means no atomics and no second pass: the result is written once,
      * and ties go to the first position deterministically (rows are visited in increasing order and
-     * compared with a strict >; the final merge across work-items prefers the lower position).
+     * compared with a strict >; the final merge across work-items prefers the lower position). A NaN
+     * activation makes the document's max NaN (at its first NaN position), so the merge can count it.
      * Grid: (ceil(N / TN) * WN, nDocs * WM), work-group (WN, WM).
      */
     @Kernel(workGroup = {GEMM_WN, GEMM_WM})
@@ -52,7 +53,7 @@ public final class MlpInGeluMax {
                 for (int j = 0; j < GEMM_RN; j++) {
                     final int c = col0 + tx + GEMM_WN * j;
                     final float v = activation(act, acc[i][j] + (c < N ? b_in[c] : 0.0f));
-                    if (v > best[j]) {
+                    if (v > best[j] || (v != v && best[j] == best[j])) {   // a NaN activation makes the max NaN
                         best[j] = v;
                         at[j] = r - start;
                     }
@@ -73,7 +74,7 @@ public final class MlpInGeluMax {
             for (int y = 1; y < GEMM_WM; y++) {
                 final float v2 = redV[y * GEMM_TN + c];
                 final int p2 = redP[y * GEMM_TN + c];
-                if (p2 >= 0 && (p < 0 || v2 > v || (v2 == v && p2 < p))) {
+                if (p2 >= 0 && (p < 0 || v2 > v || (v2 == v && p2 < p) || (v2 != v2 && (v == v || p2 < p)))) {
                     v = v2;
                     p = p2;
                 }

@@ -68,7 +68,17 @@ final class EngineOptions {
     private int threads() {
         int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (t < 1) throw new NeuroscanException("--threads must be at least 1");
+        int cores = Runtime.getRuntime().availableProcessors(), max = maxThreads();
+        if (t > max) {
+            throw new NeuroscanException("--threads " + t + " is far more than this machine's " + cores + " cores (each thread "
+                    + "needs its own buffers); use at most " + max + ", or leave --threads out for one per core");
+        }
         return t;
+    }
+
+    /** The most --threads accepted: 8 per core, at least 64. */
+    static int maxThreads() {
+        return Math.max(64, 8 * Runtime.getRuntime().availableProcessors());
     }
 
     /** auto's GPU: CUDA, then an OpenCL GPU, else none (the CPU engine). A GPU that fails to open says why on stderr. */

@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 
 /**
  * Entry point. Subcommands live in this package, one class each. Errors the user can fix are
- * {@link NeuroscanException}s: printed as one line on stderr, exit code 1; bad usage exits 2.
+ * {@link NeuroscanException}s: printed as one line on stderr, exit code 1; bad usage is one line too and exits 2.
  */
 @Command(name = "neuroscan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Find the dataset examples that activate each neuron of a small transformer most, "
@@ -49,6 +49,9 @@ public final class Main implements Runnable {
         Flagship.run(neuron, topK, cache, modelOptions, datasetOptions, engineOptions, spec.commandLine().getOut());
     }
 
+    /** The exit code of a usage error (an unknown option, a missing or malformed value); other errors exit 1. */
+    public static final int USAGE = 2;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -58,18 +61,34 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, params) -> {   // bad usage: one line and exit 2, no usage dump
+            CommandLine c = ex.getCommandLine();
+            String name = c.getCommandSpec().qualifiedName();
+            c.getErr().println("neuroscan: " + Printable.line(String.valueOf(ex.getMessage()).lines().findFirst().orElse(""))
+                    + " (see `" + name + " --help`)");
+            return USAGE;
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println("neuroscan: " + oneLine(ex));
+            commandLine.getErr().println("neuroscan: " + Printable.line(oneLine(ex)));
             if (System.getenv("NEUROSCAN_DEBUG") != null) ex.printStackTrace(commandLine.getErr());
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {   // picocli hands Errors through
+            err.println("neuroscan: " + Printable.line(oneLine(e)));
+            if (System.getenv("NEUROSCAN_DEBUG") != null) e.printStackTrace(err);
+            return 1;
+        }
     }
 
     /** The message of a user-fixable error, or a short description of an unexpected one. */
     static String oneLine(Throwable ex) {
         if (ex instanceof NeuroscanException) return ex.getMessage();
-        if (ex instanceof OutOfMemoryError) return "out of memory; try a smaller --batch or more -Xmx";
+        if (ex instanceof OutOfMemoryError) {
+            return String.format("out of memory (%s; Java may use %.1f GiB): lower --top-k or --threads, or give Java more "
+                    + "memory (NEUROSCAN_JAVA_OPTS=-Xmx...)", ex.getMessage(), Runtime.getRuntime().maxMemory() / (double) (1L << 30));
+        }
         String msg = ex.getMessage();
         return "internal error: " + ex.getClass().getSimpleName() + (msg == null ? "" : ": " + msg)
                 + " (set NEUROSCAN_DEBUG=1 for the stack trace)";

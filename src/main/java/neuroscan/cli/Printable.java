@@ -26,4 +26,28 @@ final class Printable {
         });
         return b.append('"').toString();
     }
+
+    /**
+     * A message for one line of stderr: control characters (ESC, CR, newlines, BEL, bidi and other format
+     * characters) shown as {@code \\uXXXX} escapes ({@code \\n} etc.), everything else as it is.
+     */
+    static String line(String s) {
+        if (s == null) return "null";
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(cp -> {
+            switch (cp) {
+                case '\n' -> b.append("\\n");
+                case '\t' -> b.append("\\t");
+                case '\r' -> b.append("\\r");
+                default -> {
+                    if (Character.isISOControl(cp) || cp == 0x2028 || cp == 0x2029 || Character.getType(cp) == Character.FORMAT) {
+                        b.append(String.format("\\u%04x", cp));
+                    } else {
+                        b.appendCodePoint(cp);
+                    }
+                }
+            }
+        });
+        return b.toString();
+    }
 }

@@ -1,5 +1,7 @@
 package neuroscan.cli;
 
+import neuroscan.NeuroscanException;
+
 import neuroscan.store.DocRange;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,8 +28,8 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "RUN", description = "Run directory to write.")
     String out;
 
-    @Option(names = "--max-docs", defaultValue = "-1", paramLabel = "N", description = "Scan at most N documents (from the start of --doc-range).")
-    int maxDocs;
+    @Option(names = "--max-docs", paramLabel = "N", description = "Scan at most N documents (from the start of --doc-range; default: all).")
+    Integer maxDocs;
 
     @Option(names = "--doc-range", paramLabel = "A:B", description = "Scan documents A (inclusive) to B (exclusive), numbered by row from 0; shards of one dataset merge with `neuroscan merge`.")
     String docRange;
@@ -53,7 +55,10 @@ final class ScanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        DocRange range = (docRange == null ? DocRange.ALL : DocRange.parse(docRange)).limit(maxDocs);
+        if (maxDocs != null && maxDocs < 0) {
+            throw new NeuroscanException("--max-docs must be 0 or more, got " + maxDocs + " (leave it out to scan every document)");
+        }
+        DocRange range = (docRange == null ? DocRange.ALL : DocRange.parse(docRange)).limit(maxDocs == null ? -1 : maxDocs);
         var inputs = ScanJob.resolve(ModelOptions.known(), modelOptions, datasetOptions.dataset);
         var req = new ScanJob.Request(datasetOptions.dataset, datasetOptions.column, topK, range, includePadding,
                 resume, quiet, checkpointEvery, tokensFrom == null ? null : ModelOptions.path(tokensFrom));

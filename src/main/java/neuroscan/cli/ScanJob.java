@@ -116,7 +116,7 @@ final class ScanJob {
         public void note(String message) {
             if (bar != null) bar.done();
             bar = null;
-            System.err.println("neuroscan: " + message);
+            System.err.println("neuroscan: " + Printable.line(message));
         }
 
         @Override

@@ -41,7 +41,13 @@ final class TraceCommand implements Callable<Integer> {
         var r = modelOptions.resolve(ModelOptions.known());
         int dMlp = r.model().cfg().dMlp();
         if (neuron < 0 || neuron >= dMlp) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (dMlp - 1));
-        int[] ids = r.tokenizer().toTokens(text, r.model().cfg().nCtx());
+        int nCtx = r.model().cfg().nCtx();
+        int[] ids = r.tokenizer().toTokens(text, nCtx + 1);
+        if (ids.length > nCtx) {   // never silently: say the text was cut
+            ids = java.util.Arrays.copyOf(ids, nCtx);
+            spec.commandLine().getErr().println("neuroscan: warning: the text is longer than the model's context; only its first "
+                    + nCtx + " tokens (BOS included) are traced");
+        }
         float[] acts = new float[ids.length];
         try (Engine engine = engineOptions.open(r.model().weights(), false)) {
             float[] post = engine.hookPost(ids);

@@ -112,9 +112,10 @@ record TokenizerFiles(Path tokenizerJson, String json, Map<String, Integer> ids,
         try {
             return JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new NeuroscanException(file + ": malformed JSON at line " + loc.getLineNr()
-                    + ", column " + loc.getColumnNr() + ": " + e.getOriginalMessage(), e);
+            var loc = e.getLocation();   // null for a limit (e.g. nesting depth) rather than a syntax error
+            String why = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+            throw new NeuroscanException(file + ": malformed JSON" + (loc == null || loc.getLineNr() < 0 ? "" : " at line "
+                    + loc.getLineNr() + ", column " + loc.getColumnNr()) + ": " + why, e);
         }
     }
 }

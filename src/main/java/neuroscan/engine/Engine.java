@@ -14,7 +14,9 @@ public interface Engine extends AutoCloseable {
     /**
      * For each document d (tokens already include BOS; length 1..n_ctx) and neuron n:
      * {@code max[d * dMlp + n]} = max over positions of hook_post[pos][n], and {@code argmax[d * dMlp + n]}
-     * its first position on ties. Arrays are caller-allocated with at least docs.size() * dMlp entries.
+     * its first position on ties. Where some activation of the document is NaN, the max is NaN (at the first
+     * NaN position) on every engine, so the store's merge refuses and counts it per neuron. Arrays are
+     * caller-allocated with at least docs.size() * dMlp entries.
      */
     void docMax(List<int[]> docs, float[] max, int[] argmax);
 

@@ -29,7 +29,8 @@ public final class ReferenceEngine implements Engine {
                 int at = -1;
                 for (int p = 0; p < t.length; p++) {
                     float v = post[p * dMlp + n];
-                    if (v > best) {          // strict: the first position wins ties
+                    // strict: the first position wins ties; a NaN activation makes the max NaN (first NaN's position)
+                    if (v > best || (v != v && best == best)) {
                         best = v;
                         at = p;
                     }

@@ -73,8 +73,26 @@ public final class RunReports implements AutoCloseable {
      */
     public static RunReports open(Path run, Manifest m, LoadedModel model, String modelSpec, Tokenizer tokenizer,
                                   Supplier<ReportEngines> engines) {
-        TopK store = StoreFile.read(run.resolve(StoreFile.NAME)).topK();
+        StoreFile file = StoreFile.read(run.resolve(StoreFile.NAME));
+        TopK store = file.topK();
         TokenCache cache = TokenCache.open(run.resolve(TokenCache.NAME));
+        if (!file.docs().equals(m.docs())) {
+            throw new NeuroscanException(run.resolve(StoreFile.NAME) + ": holds documents " + file.docs() + ", " + Manifest.NAME
+                    + " says " + m.docs() + " (a store from another run or shard?)");
+        }
+        if (!cache.docs().equals(m.docs())) {
+            throw new NeuroscanException(run.resolve(TokenCache.NAME) + ": holds documents " + cache.docs() + ", " + Manifest.NAME
+                    + " says " + m.docs() + " (a token cache from another run or shard?)");
+        }
+        for (int n = 0; n < store.dMlp(); n++) {
+            for (TopK.Example e : store.examples(n)) {
+                int len = m.includePadding() ? Math.max(m.nCtx(), cache.length(e.doc())) : cache.length(e.doc());
+                if (e.pos() >= len) {
+                    throw new NeuroscanException(run.resolve(StoreFile.NAME) + ": corrupt store: rank " + e.rank() + " of neuron " + n
+                            + " puts the max of document " + e.doc() + " at position " + e.pos() + ", past its " + len + " tokens");
+                }
+            }
+        }
         String sha = m.model().sha256();
         if (sha != null && !sha.equals(Sha256.file(ModelLoader.findCheckpoint(model.dir())))) {
             throw new NeuroscanException(modelSpec + " is not the model " + run + " was scanned with (sha256 differs); pass --model with that model");
@@ -198,7 +216,12 @@ public final class RunReports implements AutoCloseable {
 
     private NeuronReport build(int neuron, Activations acts, NeuronReport.Logits logits) {
         List<NeuronReport.Example> examples = new ArrayList<>();
+        long bad = 0;
         for (TopK.Example e : topK.examples(neuron)) {
+            if (e.pos() < 0 || Float.isNaN(e.max())) {   // a store from before NaN maxima were refused: no finite activation
+                bad++;
+                continue;
+            }
             float[] a = acts.of(neuron, e.doc());
             String[] display = tokenizer.displayTokens(scannedTokens(e.doc()));
             float min = Float.POSITIVE_INFINITY;
@@ -206,7 +229,7 @@ public final class RunReports implements AutoCloseable {
             examples.add(new NeuronReport.Example(e.rank(), e.doc(), e.max(), min, e.pos(), List.of(display), a));
         }
         return new NeuronReport(manifest.model().id(), manifest.dataset().id(), 0, neuron, logits, examples, dMlp,
-                neuroscopeUrl(neuron));
+                neuroscopeUrl(neuron), manifest.nanCount(neuron) + bad);
     }
 
     private float[] column(float[] post, int neuron) {

@@ -60,7 +60,11 @@ final class Checkpoint {
         Map<String, String> m = s.extra();
         Manifest.Timings timings = new Manifest.Timings(d(m, "tokenize_s"), d(m, "wait_s"), d(m, "compute_s"), d(m, "topk_s"),
                 d(m, "checkpoint_s"), d(m, "total_s"), (int) d(m, "sessions"));
-        t.addNanSkipped(Long.parseLong(m.getOrDefault("nan_skipped", "0")));
+        try {
+            t.addNanNeurons(m.get("nan_neurons"));
+        } catch (IllegalArgumentException e) {
+            throw new NeuroscanException(f + ": corrupt checkpoint: nan_neurons: " + e.getMessage() + " (delete " + dir + " to start over)");
+        }
         return new State(s, Long.parseLong(m.getOrDefault("n_tokens", "0")), timings);
     }
 
@@ -78,6 +82,7 @@ final class Checkpoint {
         Map<String, String> m = new HashMap<>();
         m.put("n_tokens", Long.toString(nTokens));
         m.put("nan_skipped", Long.toString(state.topK().nanSkipped()));
+        m.put("nan_neurons", state.topK().formatNanNeurons());
         m.put("tokenize_s", Double.toString(timings.tokenizeS()));
         m.put("wait_s", Double.toString(timings.waitS()));
         m.put("compute_s", Double.toString(timings.computeS()));

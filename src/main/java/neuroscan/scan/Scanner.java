@@ -87,6 +87,16 @@ public final class Scanner {
         long t0 = System.nanoTime();
         Path out = o.outDir();
         createDir(out);
+        try (RunLock lock = RunLock.acquire(out)) {   // one scan per directory, released on exit (and by the OS on kill -9)
+            return runLocked(sources, open, docsTotal, t0, out);
+        }
+    }
+
+    private Manifest runLocked(Manifest.Sources sources, IntFunction<Windows> open, long docsTotal, long t0, Path out) {
+        if (o.checkpointEvery() < o.windowDocs()) {
+            listener.note("note: --checkpoint-every " + o.checkpointEvery() + " is below the scan's " + o.windowDocs()
+                    + "-document window; checkpoints are taken once per window (every " + o.windowDocs() + " documents)");
+        }
         Checkpoint ckpt = new Checkpoint(out);
         Manifest prior = Manifest.exists(out) ? Manifest.read(out) : null;
         if (prior != null && reusable(prior, new Manifest.Request(sources, o.topK(), o.includePadding(), o.range()))) {
@@ -98,6 +108,7 @@ public final class Scanner {
         Checkpoint.removeStaleTemps(ckpt.dir());
         Checkpoint.State state = prior == null ? null : ckpt.load(o.range().start(), o.topK(), engine.dMlp(), o.includePadding());
         if (state == null) ckpt.clear();
+        if (state == null) checkStoreFits(o.topK(), engine.dMlp(), Runtime.getRuntime().maxMemory());
         TopK initial = state == null ? new TopK(o.topK(), engine.dMlp()) : state.store().topK();
         // closed on every path; an error of the scan stays the error (a failing close is added as suppressed)
         try (TopKScan scan = engine.topKScan(initial)) {
@@ -244,7 +255,14 @@ public final class Scanner {
             Manifest done = manifest(true, docEnd, end.datasetExhausted(), now());
             done.write(out);
             ckpt.clear();
-            if (store.nanSkipped() > 0) note("warning: " + store.nanSkipped() + " NaN activations were left out of the store (engine problem?)");
+            if (store.nanSkipped() > 0) listener.note(nanWarning(store));
+            if (docsDone == 0 && start == docEnd) {
+                listener.note("warning: no documents were scanned: " + (end.datasetExhausted()
+                        ? (docEnd == 0 ? "the dataset is empty" : "the dataset has " + docEnd + " documents") + ", the requested range is " + o.range()
+                        : "the requested range " + o.range() + " is empty"));
+            } else if (end.datasetExhausted() && o.range().end() != Integer.MAX_VALUE && docEnd < o.range().end()) {
+                listener.note("warning: the dataset ended at document " + docEnd + ", before the requested range " + o.range() + " did");
+            }   // a warning: even with --quiet
             note(String.format("scanned %d documents (%d tokens) into %s in %.1f s", docsDone, tokensDone, out, done.timings().totalS()));
             return done;
         }
@@ -257,9 +275,37 @@ public final class Scanner {
         Manifest manifest(boolean complete, int docEnd, boolean exhausted, String finished) {
             return new Manifest(Manifest.FORMAT, Manifest.version(), complete, sources.model(), sources.tokenizer(), sources.dataset(),
                     StoreFile.HOOK, engine.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
-                    o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), backend,
+                    o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), store.nanNeurons(), backend,
                     topkMerge, timings(tokenizeNs, System.nanoTime()), created, finished);
         }
+    }
+
+    /**
+     * Refuses a --top-k whose store cannot fit: k x d_mlp slots of 12 bytes (max, doc, pos), held about three
+     * times at once (the scan's store, a copy taken at checkpoints, the file being written).
+     */
+    static void checkStoreFits(int k, int dMlp, long heapBytes) {
+        long slots = (long) k * dMlp, need = slots * 12 * 3;
+        if (slots > Integer.MAX_VALUE - 8 || need > heapBytes) {
+            long maxK = Math.max(1, Math.min((Integer.MAX_VALUE - 8L) / dMlp, heapBytes / (36L * dMlp)));
+            throw new NeuroscanException("--top-k " + k + " is too large: the store of " + dMlp + " neurons would need "
+                    + gib(need) + " of memory, and Java may use " + gib(heapBytes) + "; use --top-k " + maxK
+                    + " or less, or give Java more memory (NEUROSCAN_JAVA_OPTS=-Xmx...)");
+        }
+    }
+
+    private static String gib(long bytes) {
+        return String.format("%.1f GiB", bytes / (double) (1L << 30));
+    }
+
+    /** One stderr line: how many documents had a NaN max, in how many neurons, the worst few. */
+    static String nanWarning(TopK store) {
+        var per = store.nanNeurons();
+        String worst = per.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(5)
+                .map(e -> "neuron " + e.getKey() + ": " + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+        return "warning: " + store.nanSkipped() + " NaN document maxima left out of the store, in " + per.size()
+                + (per.size() == 1 ? " neuron (" : " neurons (") + worst + (per.size() > 5 ? ", ..." : "")
+                + "); see nan_neurons in " + Manifest.NAME;
     }
 
     /**

@@ -28,7 +28,9 @@ import java.util.Objects;
  * @param datasetExhausted the dataset ended before the requested range did, so the run holds every
  *                       document from docStart on
  * @param padToken       the PAD id documents were padded with (only with includePadding)
- * @param nanSkipped     NaN activations that were refused entry to the store (should be 0)
+ * @param nanSkipped     documents whose max was NaN (some activation NaN), refused entry to the store, summed
+ *                       over neurons (should be 0)
+ * @param nanNeurons     those refusals per neuron, for the neurons that have any (null, omitted: none)
  * @param backend        the engine that computed the activations ({@code Engine.describe()}); a resumed run
  *                       that changed engines says {@code "A, then B"}; a merged run lists its shards' backends,
  *                       comma-separated
@@ -43,7 +45,7 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
                        Artifact model, Artifact tokenizer, Artifact dataset,
                        String hook, int dMlp, int nCtx, int topK, boolean includePadding, Integer padToken,
                        String requestedRange, int docStart, int docEnd, boolean datasetExhausted,
-                       long nDocs, long nTokens, long nanSkipped, String backend, String topkMerge, Timings timings,
+                       long nDocs, long nTokens, long nanSkipped, java.util.SortedMap<Integer, Long> nanNeurons, String backend, String topkMerge, Timings timings,
                        String created, String finished) {
 
     /** {@link #topkMerge} of a manifest that predates the field: every scan merged on the host then. */
@@ -51,6 +53,8 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
 
     public Manifest {
         if (topkMerge == null) topkMerge = TOPK_MERGE_DEFAULT;
+        nanNeurons = nanNeurons == null || nanNeurons.isEmpty() ? null
+                : java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(nanNeurons));
     }
 
     public static final String NAME = "manifest.json";
@@ -125,6 +129,11 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
      * Why this run cannot stand for the requested scan (one phrase, e.g. "top_k is 10, requested 20"), or
      * null when it is complete and has the same model, tokenizer, dataset, k, padding and documents.
      */
+    /** The NaN refusals of one neuron (0 when none or unknown). */
+    public long nanCount(int neuron) {
+        return nanNeurons == null ? 0 : nanNeurons.getOrDefault(neuron, 0L);
+    }
+
     public String mismatch(Request r) {
         String why = identityMismatch(r);
         if (why != null) return why;
@@ -158,7 +167,7 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
 
     public Manifest withComplete(boolean c, String finishedAt) {
         return new Manifest(format, neuroscanVersion, c, model, tokenizer, dataset, hook, dMlp, nCtx, topK, includePadding,
-                padToken, requestedRange, docStart, docEnd, datasetExhausted, nDocs, nTokens, nanSkipped, backend, topkMerge,
+                padToken, requestedRange, docStart, docEnd, datasetExhausted, nDocs, nTokens, nanSkipped, nanNeurons, backend, topkMerge,
                 timings, created, finishedAt);
     }
 

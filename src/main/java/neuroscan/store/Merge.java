@@ -67,7 +67,7 @@ public final class Merge {
 
         TopK topK = null;
         List<TokenCache> caches = new ArrayList<>();
-        long nDocs = 0, nTokens = 0, nanSkipped = 0;
+        long nDocs = 0, nTokens = 0;
         Manifest.Timings timings = Manifest.Timings.ZERO;
         Set<String> backends = new LinkedHashSet<>(), topkMerges = new LinkedHashSet<>();
         for (Run r : rs) {
@@ -83,12 +83,13 @@ public final class Merge {
                 throw new NeuroscanException(r.dir().resolve(TokenCache.NAME) + ": holds documents " + c.docs() + ", "
                         + Manifest.NAME + " says " + m.docs());
             }
-            if (topK == null) topK = s.topK();
-            else topK.merge(s.topK());
+            TopK shard = s.topK();
+            if (m.nanNeurons() != null) m.nanNeurons().forEach((n, cnt) -> { if (n >= 0 && n < m.dMlp() && cnt > 0) shard.addNanCount(n, cnt); });
+            if (topK == null) topK = shard;
+            else topK.merge(shard);
             caches.add(c);
             nDocs += m.nDocs();
             nTokens += m.nTokens();
-            nanSkipped += m.nanSkipped();
             if (m.timings() != null) timings = timings.plus(m.timings());
             backends.add(m.backend());
             topkMerges.add(m.topkMerge());
@@ -102,7 +103,7 @@ public final class Merge {
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         Manifest merged = new Manifest(Manifest.FORMAT, Manifest.version(), true, lo.model(), lo.tokenizer(), lo.dataset(),
                 lo.hook(), lo.dMlp(), lo.nCtx(), lo.topK(), lo.includePadding(), lo.padToken(), requested, docs.start(), docs.end(),
-                hi.datasetExhausted(), nDocs, nTokens, nanSkipped, String.join(", ", backends), String.join(", ", topkMerges),
+                hi.datasetExhausted(), nDocs, nTokens, topK.nanSkipped(), topK.nanNeurons(), String.join(", ", backends), String.join(", ", topkMerges),
                 timings, now, now);
         merged.write(out);
         return merged;

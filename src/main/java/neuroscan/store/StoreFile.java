@@ -84,7 +84,20 @@ public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<St
             throw new NeuroscanException(name + ": bad doc_start/doc_end metadata " + m.get("doc_start") + ":" + m.get("doc_end"));
         }
         boolean padding = Boolean.parseBoolean(m.get("include_padding"));
-        TopK t = TopK.of(k, dMlp, max.toFloatArray(), doc.toIntArray(), pos.toIntArray());
+        float[] mx = max.toFloatArray();
+        int[] dc = doc.toIntArray(), ps = pos.toIntArray();
+        for (int i = 0; i < dc.length; i++) {   // a corrupt store is one line here, not a failure in a page later
+            int r = i / dMlp, n = i % dMlp;
+            String at = name + ": corrupt store: rank " + r + " of neuron " + n;
+            if (dc[i] < -1 || (dc[i] >= 0 && !docs.contains(dc[i]))) {
+                throw new NeuroscanException(at + " names document " + dc[i] + ", outside the store's documents " + docs);
+            }
+            if (dc[i] >= 0 && (ps[i] < -1 || (ps[i] == -1 && mx[i] != Float.NEGATIVE_INFINITY))) {
+                throw new NeuroscanException(at + " has position " + ps[i]);
+            }
+            if (dc[i] >= 0 && r > 0 && dc[i - dMlp] < 0) throw new NeuroscanException(at + " follows an empty slot");
+        }
+        TopK t = TopK.of(k, dMlp, mx, dc, ps);
         for (String key : new String[]{"format", "hook", "top_k", "d_mlp", "doc_start", "doc_end", "include_padding"}) m.remove(key);
         return new StoreFile(t, docs, padding, m);
     }

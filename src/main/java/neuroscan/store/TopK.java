@@ -18,7 +18,8 @@ import java.util.List;
  *
  * <p>NaN never enters: {@code NaN > x} and {@code NaN == x} are both false, so a NaN candidate fails the
  * admission test below with no special case; such candidates are counted in {@link #nanSkipped()} so a
- * caller can warn about a broken engine. {@code -0.0} and {@code 0.0} compare equal (ties by document).
+ * caller can warn about a broken engine, per neuron ({@link #nanCount}). An engine reports a document's max
+ * as NaN when any of its activations is NaN, so a NaN neuron ends with no entries and its NaN count. {@code -0.0} and {@code 0.0} compare equal (ties by document).
  */
 public final class TopK {
     private final int k;
@@ -26,7 +27,7 @@ public final class TopK {
     private final float[] max;
     private final int[] doc;
     private final int[] pos;
-    private long nanSkipped;
+    private final long[] nanPer;
 
     /** An empty store: every slot doc = pos = -1, max = -inf. */
     public TopK(int k, int dMlp) {
@@ -37,6 +38,7 @@ public final class TopK {
         this.max = new float[k * dMlp];
         this.doc = new int[k * dMlp];
         this.pos = new int[k * dMlp];
+        this.nanPer = new long[dMlp];
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         Arrays.fill(doc, -1);
         Arrays.fill(pos, -1);
@@ -83,7 +85,7 @@ public final class TopK {
                 if (beats(v, d, last + n)) {
                     insert(n, v, d, batchArgmax[row + n]);
                 } else if (v != v) {
-                    nanSkipped++;
+                    nanPer[n]++;
                 }
             }
         }
@@ -106,7 +108,7 @@ public final class TopK {
                 if (beats(v, d, last + n)) insert(n, v, d, other.pos[i]);
             }
         }
-        nanSkipped += other.nanSkipped;
+        for (int n = 0; n < dMlp; n++) nanPer[n] += other.nanPer[n];
     }
 
     /** Places (v, d, p) for neuron n, which is known to beat the current k-th entry. */
@@ -173,7 +175,7 @@ public final class TopK {
     /** An independent copy (slots and NaN count). */
     public TopK copy() {
         TopK t = of(k, dMlp, max, doc, pos);
-        t.nanSkipped = nanSkipped;
+        System.arraycopy(nanPer, 0, t.nanPer, 0, dMlp);
         return t;
     }
 
@@ -190,14 +192,52 @@ public final class TopK {
         return pos.clone();
     }
 
-    /** Candidates that were NaN and therefore never entered (a sign of a broken engine). */
+    /** Candidates that were NaN and therefore never entered (a sign of a broken engine), all neurons. */
     public long nanSkipped() {
-        return nanSkipped;
+        long s = 0;
+        for (long c : nanPer) s += c;
+        return s;
     }
 
-    /** Adds NaN refusals counted elsewhere (restored from a checkpoint). */
-    public void addNanSkipped(long n) {
-        nanSkipped += n;
+    /** NaN candidates (documents whose max was NaN) refused for one neuron. */
+    public long nanCount(int neuron) {
+        if (neuron < 0 || neuron >= dMlp) throw new IndexOutOfBoundsException("neuron " + neuron + " outside [0, " + dMlp + ")");
+        return nanPer[neuron];
+    }
+
+    /** Adds NaN refusals of one neuron counted elsewhere (a device merge, a checkpoint). */
+    public void addNanCount(int neuron, long count) {
+        if (count < 0) throw new IllegalArgumentException("negative NaN count " + count);
+        nanPer[neuron] += count;
+    }
+
+    /** The neurons with NaN refusals and their counts, by neuron (empty when none). */
+    public java.util.SortedMap<Integer, Long> nanNeurons() {
+        java.util.SortedMap<Integer, Long> m = new java.util.TreeMap<>();
+        for (int n = 0; n < dMlp; n++) if (nanPer[n] > 0) m.put(n, nanPer[n]);
+        return m;
+    }
+
+    /** Parses {@link #formatNanNeurons}'s text ("n:count,n:count"; empty: none) into this store's counts. */
+    public void addNanNeurons(String text) {
+        if (text == null || text.isBlank()) return;
+        for (String part : text.split(",")) {
+            int c = part.indexOf(':');
+            if (c < 0) throw new IllegalArgumentException("bad NaN count entry '" + part + "'");
+            int n = Integer.parseInt(part.substring(0, c).trim());
+            if (n < 0 || n >= dMlp) throw new IllegalArgumentException("NaN count for neuron " + n + " outside [0, " + dMlp + ")");
+            addNanCount(n, Long.parseLong(part.substring(c + 1).trim()));
+        }
+    }
+
+    /** The per-neuron NaN counts as "n:count,n:count" (only neurons with some), for checkpoint metadata. */
+    public String formatNanNeurons() {
+        StringBuilder sb = new StringBuilder();
+        for (var e : nanNeurons().entrySet()) {
+            if (!sb.isEmpty()) sb.append(',');
+            sb.append(e.getKey()).append(':').append(e.getValue());
+        }
+        return sb.toString();
     }
 
     // Package-private views of the internal arrays, for writing files without copies.

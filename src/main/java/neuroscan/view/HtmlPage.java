@@ -36,7 +36,9 @@ public final class HtmlPage {
         sb.append("</div>\n");
         legend(sb, scale);
         sb.append("<section class=\"examples\">\n");
-        if (r.examples().isEmpty()) sb.append("<p class=\"empty\">No examples: no document was scanned.</p>\n");
+        if (r.noFiniteNote() != null) sb.append("<p class=\"empty\">No examples: ").append(r.noFiniteNote()).append(".</p>\n");
+        else if (r.examples().isEmpty()) sb.append("<p class=\"empty\">No examples: no document was scanned.</p>\n");
+        else if (r.nans() > 0) sb.append("<p class=\"hint\">").append(r.nans()).append(" documents with a NaN activation left out.</p>\n");
         for (var e : r.examples()) example(sb, e, scale);
         sb.append("</section>\n</main>\n");
         footer(sb);

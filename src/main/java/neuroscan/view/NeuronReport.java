@@ -25,18 +25,21 @@ import java.util.Objects;
  * @param examples   the top-k examples, best first
  * @param dMlp       neurons in the layer; gives the page its next/random links (null: unknown)
  * @param neuroscope the neuroscope.io page of the same neuron, for a link (null: none)
+ * @param nanCount   documents whose max activation was NaN and so are not among the examples (null: none)
  */
-@JsonPropertyOrder({"model", "dataset", "layer", "neuron", "logits", "examples", "d_mlp", "neuroscope"})
+@JsonPropertyOrder({"model", "dataset", "layer", "neuron", "logits", "examples", "d_mlp", "neuroscope", "nan_count"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NeuronReport(String model, String dataset, int layer, int neuron, Logits logits,
                            List<Example> examples,
-                           @JsonProperty("d_mlp") Integer dMlp, String neuroscope) {
+                           @JsonProperty("d_mlp") Integer dMlp, String neuroscope,
+                           @JsonProperty("nan_count") Long nanCount) {
 
     public NeuronReport {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(dataset, "dataset");
         examples = List.copyOf(examples);
+        if (nanCount != null && nanCount <= 0) nanCount = null;
         if (dMlp != null && (neuron < 0 || neuron >= dMlp)) {
             throw new IllegalArgumentException("neuron " + neuron + " outside 0.." + (dMlp - 1));
         }
@@ -44,12 +47,33 @@ public record NeuronReport(String model, String dataset, int layer, int neuron, 
 
     /** A report with DESIGN.md's keys only. */
     public NeuronReport(String model, String dataset, int layer, int neuron, Logits logits, List<Example> examples) {
-        this(model, dataset, layer, neuron, logits, examples, null, null);
+        this(model, dataset, layer, neuron, logits, examples, null, null, null);
+    }
+
+    /** A report with the page extras and no NaN count. */
+    public NeuronReport(String model, String dataset, int layer, int neuron, Logits logits, List<Example> examples,
+                        Integer dMlp, String neuroscope) {
+        this(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, null);
+    }
+
+    /** The same report with documents whose max was NaN counted (0: none). */
+    public NeuronReport withNanCount(long n) {
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, n);
+    }
+
+    /** Documents left out because their max was NaN (0: none). */
+    public long nans() {
+        return nanCount == null ? 0 : nanCount;
+    }
+
+    /** "no finite activation (N NaN)" for a neuron with no example but NaN maxima, else null. */
+    public String noFiniteNote() {
+        return examples.isEmpty() && nans() > 0 ? "no finite activation (" + nans() + " NaN)" : null;
     }
 
     /** The same report with the page extras set. */
     public NeuronReport withExtras(Integer dMlp, String neuroscope) {
-        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope);
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount);
     }
 
     /** "L0N424", neuroscope's name for a neuron. */

@@ -44,10 +44,25 @@ public final class Site {
      * @param reports the report of neuron {@code n}; called once per neuron from several threads at
      *                once, so it must be thread-safe. Reports without {@code d_mlp} get {@code dMlp}.
      */
+    /** In every index.html the site writes: a site may overwrite only its own earlier index. */
+    static final String MARKER = "<!-- neuroscan site index -->";
+
     public static Result write(Path outDir, int dMlp, IntFunction<NeuronReport> reports, Meta meta) {
         if (dMlp <= 0) throw new IllegalArgumentException("d_mlp must be positive, got " + dMlp);
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new NeuroscanException(outDir + ": exists and is not a directory");
+        }
+        Path oldIndex = outDir.resolve("index.html");
+        if (Files.isRegularFile(oldIndex)) {   // never overwrite someone else's page
+            boolean ours;
+            try {
+                ours = Files.readString(oldIndex, StandardCharsets.ISO_8859_1).contains(MARKER);
+            } catch (java.io.IOException e) {
+                ours = false;
+            }
+            if (!ours) {
+                throw new NeuroscanException(oldIndex + ": exists and was not written by neuroscan site; choose an empty or new --out");
+            }
         }
         long t0 = System.nanoTime();
         Row[] rows = new Row[dMlp];
@@ -92,7 +107,7 @@ public final class Site {
     static String index(Meta meta, Row[] rows) {
         var sb = new StringBuilder(4096 + rows.length * 320);
         HtmlPage.head(sb, meta.model() + " \u00B7 layer " + meta.layer() + " \u00B7 neuroscan", Assets.INDEX_JS);
-        sb.append("<body>\n<header class=\"top\">\n<nav class=\"nav\"><a href=\"0.html\">first neuron</a>")
+        sb.append("<body>\n").append(MARKER).append("\n<header class=\"top\">\n<nav class=\"nav\"><a href=\"0.html\">first neuron</a>")
                 .append("<a id=\"random\" href=\"").append(rows.length > 1 ? HtmlPage.randomNeighbour(0, rows.length) : 0)
                 .append(".html\">random</a><a href=\"").append(rows.length - 1).append(".html\">last neuron</a></nav>\n");
         sb.append("<h1><span class=\"label\">");

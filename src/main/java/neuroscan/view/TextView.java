@@ -30,6 +30,8 @@ public final class TextView {
         sb.append("  dataset ");
         plain(sb, r.dataset());
         sb.append("  top ").append(r.examples().size()).append(" examples\n");
+        if (r.noFiniteNote() != null) sb.append(r.noFiniteNote()).append('\n');
+        else if (r.nans() > 0) sb.append("(").append(r.nans()).append(" documents with a NaN activation left out)\n");
         logits(sb, r, color);
         if (color) {
             sb.append("colour scale: ");

@@ -305,6 +305,11 @@ public final class TorchCheckpointWriter {
      * and IGNORE buffers gelu-1l has), as {@code dir/config.json} + {@code dir/model_final.pth}.
      */
     public static Path writeRandom(Path dir, ModelConfig c, long seed) {
+        return writeRandom(dir, c, seed, (name, values) -> { });
+    }
+
+    /** {@link #writeRandom(Path, ModelConfig, long)} with {@code edit} applied to the MLP's weights by name (e.g. a NaN bias). */
+    public static Path writeRandom(Path dir, ModelConfig c, long seed, java.util.function.BiConsumer<String, float[]> edit) {
         if (!c.hasLnWeights()) throw new IllegalArgumentException("writeRandom makes LN models only");
         var rng = new SplittableRandom(seed);
         var w = new TorchCheckpointWriter().archiveName("model_final");
@@ -323,8 +328,11 @@ public final class TorchCheckpointWriter {
             w.addView(p + "attn.mask", raw("BoolStorage", tril), 0, new long[]{ctx, ctx}, new long[]{ctx, 1});
             w.add(p + "attn.IGNORE", new float[]{Float.NEGATIVE_INFINITY});
             w.add(p + "ln2.w", noise(rng, dm, 0.2f, 1), dm).add(p + "ln2.b", noise(rng, dm, 0.1f, 0), dm);
-            w.add(p + "mlp.W_in", noise(rng, (long) dm * mlp, 2f / (float) Math.sqrt(dm), 0), dm, mlp);
-            w.add(p + "mlp.b_in", noise(rng, mlp, 0.3f, 0), mlp);
+            float[] wIn = noise(rng, (long) dm * mlp, 2f / (float) Math.sqrt(dm), 0), bIn = noise(rng, mlp, 0.3f, 0);
+            edit.accept(p + "mlp.W_in", wIn);
+            edit.accept(p + "mlp.b_in", bIn);
+            w.add(p + "mlp.W_in", wIn, dm, mlp);
+            w.add(p + "mlp.b_in", bIn, mlp);
             w.add(p + "mlp.W_out", noise(rng, (long) mlp * dm, 1f / (float) Math.sqrt(mlp), 0), mlp, dm);
             w.add(p + "mlp.b_out", noise(rng, dm, 0.1f, 0), dm);
         }

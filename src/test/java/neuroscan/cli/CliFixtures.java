@@ -21,7 +21,12 @@ final class CliFixtures {
     static final ModelConfig DEMO = new ModelConfig(1, 32, 4, 8, 64, 48, 300, "gelu", "LN", 1e-5, null);
 
     static Path demoModel(Path dir) throws IOException {
-        TorchCheckpointWriter.writeRandom(dir, DEMO, 424);
+        return demoModel(dir, (name, values) -> { });
+    }
+
+    /** The demo model with {@code edit} applied to its MLP weights (e.g. a NaN in {@code blocks.0.mlp.b_in}). */
+    static Path demoModel(Path dir, java.util.function.BiConsumer<String, float[]> edit) throws IOException {
+        TorchCheckpointWriter.writeRandom(dir, DEMO, 424, edit);
         for (String f : new String[]{"tokenizer.json", "special_tokens_map.json", "tokenizer_config.json"}) {
             Files.copy(TOKENIZER.resolve(f), dir.resolve(f));
         }

@@ -206,9 +206,34 @@ class ScannerTest {
         scan(opts("blocked").withResume(true));
         assertArrayEquals(bytes(tmp.resolve("ref/store.safetensors")), bytes(out.resolve(StoreFile.NAME)));
         try (var files = Files.list(out)) {
-            assertEquals(List.of("manifest.json", "store.safetensors", "tokens.safetensors"),
+            assertEquals(List.of(".lock", "manifest.json", "store.safetensors", "tokens.safetensors"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temp files or checkpoint left");
         }
+    }
+
+    @Test
+    void aSecondScanIntoALockedRunDirectoryIsRefusedNamingTheHolder() throws IOException {
+        Path out = tmp.resolve("locked");
+        Files.createDirectories(out);
+        // another process's lock, as the OS sees it: a lock on .lock held through another channel, its pid inside
+        Files.writeString(out.resolve(RunLock.NAME), "4242\n");
+        try (var ch = java.nio.channels.FileChannel.open(out.resolve(RunLock.NAME), java.nio.file.StandardOpenOption.WRITE);
+             var held = ch.lock()) {
+            var e = assertThrows(NeuroscanException.class, () -> scan(opts("locked")));
+            assertEquals(out + ": another scan (pid 4242) is writing this run directory; wait for it to finish or choose another --out",
+                    e.getMessage());
+            assertFalse(Manifest.exists(out), "the refused scan wrote nothing");
+            assertFalse(Files.exists(out.resolve("checkpoint")));
+        }
+        // a scan of this process holding the directory
+        try (RunLock mine = RunLock.acquire(out)) {
+            var e = assertThrows(NeuroscanException.class, () -> scan(opts("locked")));
+            assertTrue(e.getMessage().contains("(pid " + ProcessHandle.current().pid() + ", this process)"), e.getMessage());
+            assertEquals(ProcessHandle.current().pid() + "\n", Files.readString(out.resolve(RunLock.NAME)));
+        }
+        // released on exit: the scan runs, and a second one afterwards finds the finished run
+        assertTrue(scan(opts("locked")).complete());
+        assertTrue(scan(opts("locked").withResume(true)).complete());
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** TopK against a full sort of synthetic per-document maxima, ties included, in every arrival order. */
 class TopKTest {
@@ -108,6 +109,29 @@ class TopKTest {
             assertEquals(Float.NEGATIVE_INFINITY, t.max(r, 0));
         }
         assertEquals(2, t.examples(0).size());
+    }
+
+    @Test
+    void nanMaximaAreCountedPerNeuronAndSurviveCopyMergeAndTheirTextForm() {
+        TopK t = new TopK(2, 3);
+        float nan = Float.NaN;
+        t.merge(2, new int[]{0, 1}, new float[]{nan, 1, nan, nan, 2, 3}, new int[]{0, 0, 0, 4, 0, 0});
+        assertEquals(2, t.nanCount(0));
+        assertEquals(0, t.nanCount(1));
+        assertEquals(1, t.nanCount(2));
+        assertEquals(3, t.nanSkipped());
+        assertEquals(java.util.Map.of(0, 2L, 2, 1L), t.nanNeurons());
+        assertTrue(t.examples(0).isEmpty(), "a neuron with only NaN maxima has no example");
+        assertEquals("0:2,2:1", t.formatNanNeurons());
+        TopK back = new TopK(2, 3);
+        back.addNanNeurons(t.formatNanNeurons());
+        assertEquals(t.nanNeurons(), back.nanNeurons());
+        assertEquals(t.nanNeurons(), t.copy().nanNeurons());
+        TopK other = new TopK(2, 3);
+        other.merge(1, new int[]{5}, new float[]{0, 0, nan}, new int[]{0, 0, 0});
+        t.merge(other);
+        assertEquals(2, t.nanCount(2));
+        assertThrows(IllegalArgumentException.class, () -> back.addNanNeurons("7:1"));
     }
 
     @Test

@@ -90,7 +90,8 @@ public final class MlpInGeluMax {
         for (int t = 0; t < count; t++) {
             int at = todo[t], i = at / NR, base = slot[r0 + i] * ldm + p * NR + at % NR;
             FloatVector g = FloatVector.fromArray(F, c, at), m = FloatVector.fromArray(F, max, base);
-            VectorMask<Float> gt = g.compare(VectorOperators.GT, m);
+            // a NaN activation makes the max NaN (NaN then sticks: nothing compares greater)
+            VectorMask<Float> gt = g.compare(VectorOperators.GT, m).or(g.test(VectorOperators.IS_NAN).andNot(m.test(VectorOperators.IS_NAN)));
             m.blend(g, gt).intoArray(max, base);
             IntVector.fromArray(I, arg, base).blend(IntVector.broadcast(I, pos[r0 + i]), gt.cast(I)).intoArray(arg, base);
         }

@@ -282,7 +282,7 @@ public final class GpuEngine implements Engine {
         final GpuArray max, doc, pos, nan;
         final ExecutionPlan[] plans = new ExecutionPlan[2];
         final ExecutionPlan download;
-        final long nanBefore;
+        final TopK before;   // its per-neuron NaN counts, to which the device's are added
         int next;
 
         Store(int k, TopK start) {
@@ -292,7 +292,7 @@ public final class GpuEngine implements Engine {
             doc = GpuArray.ints("top-k doc", n);
             pos = GpuArray.ints("top-k pos", n);
             nan = GpuArray.ints("NaN count", dMlp);
-            nanBefore = start.nanSkipped();
+            before = start.copy();
             try {
                 MemorySegment.copy(start.copyOfMax(), 0, memory.host(max), JAVA_FLOAT, 0, (int) n);
                 MemorySegment.copy(start.copyOfDoc(), 0, memory.host(doc), JAVA_INT, 0, (int) n);
@@ -354,9 +354,7 @@ public final class GpuEngine implements Engine {
                 MemorySegment.copy(memory.host(pos), JAVA_INT, 0, p, 0, n);
                 MemorySegment.copy(memory.host(nan), JAVA_INT, 0, nanPer, 0, dMlp);
                 TopK t = TopK.of(k, dMlp, m, d, p);
-                long nans = nanBefore;
-                for (int c : nanPer) nans += c;
-                t.addNanSkipped(nans);
+                for (int c = 0; c < dMlp; c++) t.addNanCount(c, before.nanCount(c) + nanPer[c]);
                 return t;
             } catch (RuntimeException e) {
                 drain();

@@ -11,6 +11,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Each kernel of kernels/ against two references on random inputs: the CPU engine's op of the same name
@@ -142,6 +143,32 @@ public abstract class KernelsContract {
 
     private static String actFn(int act) {
         return act == Calls.ACT_GELU_NEW ? "gelu_new" : "gelu";
+    }
+
+    @Test
+    void mlpInGeluMaxReportsANanActivationAsANanMaxAtItsFirstPosition() {
+        KernelDevice dev = device();
+        int N = 70, K = 20;
+        int[] offsets = {0, 150, 280};
+        float[] A = gaussian(280 * K, 1), W = gaussian(K * N, 1), b = gaussian(N, 0.3);
+        A[37 * K + 2] = Float.NaN;    // doc 0, position 37: every neuron NaN there (and at no other position)
+        A[90 * K + 5] = Float.NaN;    // doc 0, position 90: a later NaN does not move the position
+        b[3] = Float.NaN;             // neuron 3: NaN everywhere
+        Result r = runMlpMax(dev, A, W, b, offsets, N, K, Calls.ACT_GELU);
+        var cpu = neuroscan.engine.cpu.KernelTwins.mlpInGeluMax(A, K, W, N, b, offsets, "gelu");
+        for (int n = 0; n < N; n++) {
+            assertTrue(Float.isNaN(r.max[n]), "doc 0 neuron " + n);
+            assertEquals(n == 3 ? 0 : 37, r.arg[n], "doc 0 neuron " + n);
+            assertTrue(Float.isNaN(cpu.max()[n]), "MlpInGeluMax twin, doc 0 neuron " + n);
+            assertEquals(n == 3 ? 0 : 37, cpu.argmax()[n], "MlpInGeluMax twin, doc 0 neuron " + n);
+            assertEquals(n == 3, Float.isNaN(r.max[N + n]), "doc 1 neuron " + n);
+            assertEquals(n == 3, Float.isNaN(cpu.max()[N + n]), "MlpInGeluMax twin, doc 1 neuron " + n);
+            if (n == 3) assertEquals(0, r.arg[N + n]);
+            else {
+                assertEquals(cpu.max()[N + n], r.max[N + n], 1e-4f, "doc 1 neuron " + n);
+                assertTrue(r.arg[N + n] >= 0, "doc 1 neuron " + n);
+            }
+        }
     }
 
     @Test
