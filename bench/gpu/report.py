@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """results.md and results.json for bench/gpu-check.sh, from its scratch directory: the checks table
 (steps.tsv), the scans' manifests and wall clocks (walls.tsv), the store comparisons and PyTorch
-timings (json/), the GPU's description and the kernel timing log. Needs numpy only; every section
-copes with missing pieces (a failed step leaves a hole, not a crash)."""
+timings (json/), the GPU's description and measured FP32 peak (json/fma-peak.json), the sm_90 build of the
+kernels (json/nvcc-sm90.tsv) and the per-task timing log (logs/kernel-timing.log). Needs numpy only; every
+section copes with missing pieces (a failed step leaves a hole, not a crash)."""
 import argparse
 import datetime
 import glob
@@ -71,7 +72,19 @@ def gpu_info(work):
         lanes = FP32_LANES.get(cap, 128)
         info["fp32_lanes_per_sm"] = lanes
         info["fp32_peak_tflops"] = info["sms"] * lanes * 2 * info["max_sm_mhz"] * 1e6 / 1e12
+    fma = load_json(os.path.join(work, "json", "fma-peak.json")) or {}
+    if fma.get("measured_tflops"):
+        info["fma_peak"] = fma
     return info
+
+
+def peak_of(gpu):
+    """(TFLOP/s, what it is): the measured FP32 FMA peak where fma_peak.py ran, else the theoretical one."""
+    if gpu.get("fma_peak"):
+        return gpu["fma_peak"]["measured_tflops"], "measured (bench/gpu/fma_peak.py)"
+    if gpu.get("fp32_peak_tflops"):
+        return gpu["fp32_peak_tflops"], "theoretical at the max SM clock (fma_peak.py did not run)"
+    return None, None
 
 
 def model_cfg(work):
@@ -94,7 +107,7 @@ def scans(work, cfg, lengths):
     for name in sorted(walls, key=lambda n: (not n.startswith("cpu-cold"), n)):
         m = load_json(os.path.join(work, "runs", name, "manifest.json")) or {}
         t = m.get("timings", {})
-        row = {"run": name, "backend": m.get("backend", "?"), "docs": m.get("n_docs"), "tokens": m.get("n_tokens"),
+        row = {"run": name, "backend": m.get("backend", "?"), "topk_merge": m.get("topk_merge"), "docs": m.get("n_docs"), "tokens": m.get("n_tokens"),
                "include_padding": m.get("include_padding"), "wall_s": walls[name], "total_s": t.get("total_s"),
                "compute_s": t.get("compute_s"), "tokenize_s": t.get("tokenize_s")}
         if lengths is not None and cfg.get("d_model") and m.get("doc_end") is not None:
@@ -106,29 +119,27 @@ def scans(work, cfg, lengths):
     return out
 
 
+TASK_ROW = re.compile(r"^(\w+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+(-?[0-9.]+|NaN|Infinity)%\s*$")
+
+
 def kernel_timing(work):
-    """(raw log, mlp_in_gelu_max % of FP32 peak or None, the line it came from)."""
+    """(raw log, [task rows: task, ms, gflop, gflops, gbs, pct_reported]) of CudaKernelTiming's table."""
     try:
         with open(os.path.join(work, "logs", "kernel-timing.log")) as f:
             raw = f.read()
     except OSError:
-        return None, None, None
-    lines = raw.splitlines()
-    header = next((l for l in lines if "kernel" in l.lower() and ("%" in l or "peak" in l.lower())), None)
-    cands = [l for l in lines if "mlp_in_gelu_max" in l] or [l for l in lines if re.search(r"\bmlp", l, re.I)]
-    for line in cands:
-        m = re.search(r"([0-9]+(?:\.[0-9]+)?)\s*%", line)
-        if m:
-            return raw, float(m.group(1)), line.strip()
-        if header:
-            cols, vals = header.split(), line.split()
-            for i, c in enumerate(cols):
-                if ("%" in c or "peak" in c.lower()) and i < len(vals):
-                    try:
-                        return raw, float(vals[i].rstrip("%")), line.strip()
-                    except ValueError:
-                        pass
-    return raw, None, None
+        return None, []
+    rows = []
+    for line in raw.splitlines():
+        m = TASK_ROW.match(line.strip())
+        if m and m.group(1) not in ("task", "sum"):
+            rows.append({"task": m.group(1), "ms": float(m.group(2)), "gflop": float(m.group(3)),
+                         "gflops": float(m.group(4)), "gbs": float(m.group(5)), "pct_reported": m.group(6)})
+    return raw, rows
+
+
+def nvcc_sm90(work):
+    return read_tsv(os.path.join(work, "json", "nvcc-sm90.tsv"), ["kernel", "registers", "spill", "stack", "smem"])
 
 
 def main():
@@ -151,7 +162,7 @@ def main():
     except (OSError, ValueError, KeyError):
         pass
     runs = scans(work, cfg, lengths)
-    peak = gpu.get("fp32_peak_tflops")
+    peak, _ = peak_of(gpu)
     for r in runs:
         if r.get("flop") and r.get("compute_s"):
             r["forward_gflops"] = r["flop"] / r["compute_s"] / 1e9
@@ -162,8 +173,13 @@ def main():
     cuda_walls = [r["wall_s"] for r in cuda]
     cuda_min = min(cuda_walls) if cuda_walls else None
     cuda_med = statistics.median(cuda_walls) if cuda_walls else None
-    cuda_fwd = statistics.median([r["compute_s"] for r in cuda if r.get("compute_s")]) if cuda else None
-    raw_kt, mlp_pct, mlp_line = kernel_timing(work)
+    cuda_fwd = statistics.median([r["compute_s"] for r in cuda if r.get("compute_s")]) if any(r.get("compute_s") for r in cuda) else None
+    raw_kt, tasks = kernel_timing(work)
+    peak_t, peak_what = peak_of(gpu)
+    for t in tasks:
+        t["pct_peak"] = 100 * t["gflops"] / 1e3 / peak_t if peak_t else None
+    mlp = next((t for t in tasks if t["task"] == "mlp_in_gelu_max"), None)
+    mlp_pct = mlp["pct_peak"] if mlp else None
     compares = {}
     for p in sorted(glob.glob(os.path.join(work, "json", "store-*.json"))):
         compares[os.path.basename(p)[:-5]] = load_json(p)
@@ -172,19 +188,30 @@ def main():
             compares[key.replace("_", "-")] = seed[key]
 
     full = a.seed_docs == a.docs
-    seed_s = seed.get("seed_s")
+    seed_s, best_s = seed.get("seed_s"), seed.get("best_s")
     ratio = seed_s / cuda_med if seed_s and cuda_med and full else None
+    ratio_best = best_s / cuda_med if best_s and cuda_med and full else None
+    small = a.docs < 10000
+    few = "fewer than 10,000 documents" if small else None
+    cuda_walls_s = f"min {fmt(cuda_min, '.3f')} s, median {fmt(cuda_med, '.3f')} s of {len(cuda_walls)}" if cuda_walls else "not measured"
+    cuda_fwds = [r["compute_s"] for r in cuda if r.get("compute_s") is not None]
     goals = [
-        {"goal": f"{a.docs:,}-document scan, tokens cached, end to end (JVM start to exit)",
-         "measured": f"min {fmt(cuda_min, '.3f')} s, median {fmt(cuda_med, '.3f')} s of {len(cuda_walls)}" if cuda_walls else "not measured",
-         "target": "< 1 s", "met": (cuda_min < 1.0) if cuda_min is not None and a.docs >= 10000 else None,
-         "why": "fewer than 10,000 documents" if cuda_min is not None and a.docs < 10000 else None},
-        {"goal": "faster than the seed's PyTorch pipeline on the same GPU (seed loop time / neuroscan median wall)",
+        {"goal": "MLP GEMM (task mlp_in_gelu_max, CudaKernelTiming) vs the FP32 peak"
+                 + (f" ({peak_t:.1f} TFLOP/s, {peak_what})" if peak_t else ""),
+         "measured": f"{mlp['gflops'] / 1e3:.2f} TFLOP/s = {mlp_pct:.1f}%" if mlp_pct is not None else "not measured",
+         "target": ">= 50% of the measured peak", "met": (mlp_pct >= 50) if mlp_pct is not None else None},
+        {"goal": f"{a.docs:,}-document scan, tokens cached: compute (manifest compute_s, median of the CUDA runs)",
+         "measured": f"min {min(cuda_fwds):.3f} s, median {cuda_fwd:.3f} s" if cuda_fwds else "not measured",
+         "target": "< 0.7 s", "met": (cuda_fwd < 0.7) if cuda_fwds and not small else None, "why": few if cuda_fwds else None},
+        {"goal": f"{a.docs:,}-document scan, tokens cached: end to end (JVM start to exit, median)",
+         "measured": cuda_walls_s, "target": "< 2 s",
+         "met": (cuda_med < 2.0) if cuda_walls and not small else None, "why": few if cuda_walls else None},
+        {"goal": "vs the seed's PyTorch pipeline on the same GPU (seed loop time / neuroscan median wall)",
          "measured": f"{fmt(seed_s, '.3f')} s / {fmt(cuda_med, '.3f')} s = {fmt(ratio, '.1f')}x" if ratio else "not measured",
          "target": ">= 20x", "met": (ratio >= 20) if ratio is not None else None},
-        {"goal": "MLP GEMM kernel (mlp_in_gelu_max) vs FP32 peak",
-         "measured": f"{mlp_pct:.1f}%" if mlp_pct is not None else "not measured",
-         "target": ">= 30%", "met": (mlp_pct >= 30) if mlp_pct is not None else None},
+        {"goal": "vs the best plain PyTorch pipeline on the same GPU (its loop time / neuroscan median wall)",
+         "measured": f"{fmt(best_s, '.3f')} s / {fmt(cuda_med, '.3f')} s = {fmt(ratio_best, '.1f')}x" if ratio_best else "not measured",
+         "target": ">= 2x", "met": (ratio_best >= 2) if ratio_best is not None else None},
     ]
     n_fail = sum(s["status"] == "FAIL" for s in steps)
     n_pass = sum(s["status"] == "PASS" for s in steps)
@@ -218,9 +245,16 @@ def main():
             w(f"CUDA start-up in a fresh process #{i + 1} (`bench/gpu/cuda_init.py`): dlopen {c.get('dlopen_ms')} ms, "
               f"cuInit {c.get('cuInit_ms')} ms, primary context {c.get('context_ms')} ms, first 256 MiB cuMemAlloc "
               f"{c.get('alloc_256mib_ms')} ms{'; ' + c['error'] if c.get('error') else ''}.")
-        if peak:
+        if gpu.get("fp32_peak_tflops"):
             w(f"FP32 peak: {gpu['sms']} SMs x {gpu['fp32_lanes_per_sm']} lanes x 2 FLOP x {gpu['max_sm_mhz']:.0f} MHz "
-              f"(max SM clock) = {peak:.1f} TFLOP/s.")
+              f"(max SM clock) = {gpu['fp32_peak_tflops']:.1f} TFLOP/s.")
+        f = gpu.get("fma_peak")
+        if f:
+            w(f"Measured FP32 peak (`bench/gpu/fma_peak.py`: {f.get('threads')} threads x 16 fmaf chains, best of 5 launches "
+              f"of {f.get('launch_ms')} ms, PTX from {f.get('ptx_from')}): {f['measured_tflops']:.1f} TFLOP/s, "
+              f"{f.get('pct_of_theoretical')}% of {f.get('theoretical_tflops')} TFLOP/s at the reported clock "
+              f"({f.get('clock_mhz')} MHz)" + (f"; cuBLAS FP32 SGEMM {f['sgemm_n']}^3 (TF32 off): {f['sgemm_tflops']:.1f} TFLOP/s"
+                                                if f.get("sgemm_tflops") else "") + ".")
     else:
         w("GPU: none (no CUDA driver): a dry run; the CUDA steps are skipped.")
     cpu_line = ""
@@ -236,7 +270,7 @@ def main():
     w("")
     w(f"**Checks: {n_pass} passed, {n_fail} failed, {n_skip} skipped.** Speed goals are reported, not counted as checks.")
     w("")
-    w("## Speed goals (issue 6)")
+    w("## Speed goals (issue 13)")
     w("")
     w("| goal | measured | target | verdict |")
     w("|---|---|---|---|")
@@ -245,7 +279,7 @@ def main():
         w(f"| {g['goal']} | {g['measured']} | {g['target']} | {verdict} |")
     if not full:
         w("")
-        w(f"(The seed ran on {a.seed_docs} documents only, so no ratio against the {a.docs}-document scan.)")
+        w(f"(The PyTorch pipelines ran on {a.seed_docs} documents only, so no ratio against the {a.docs}-document scan.)")
     w("")
     w("## Checks")
     w("")
@@ -258,13 +292,15 @@ def main():
     w("")
     w("wall: the process, JVM start to exit; total: the manifest's scan time (token cache, batches, store); outside "
       "the scan: wall - total (JVM start, model load and hash, engine set-up: CUDA context, module load, weight upload); "
-      "forward: the manifest's compute_s (the engine's docMax calls).")
+      "forward: the manifest's compute_s (the engine's batches: forward, max and top-k merge); top-k merge: the manifest's "
+      "topk_merge (device: the store stayed on the GPU, read back at checkpoints and the end); % of FP32 peak: GPU runs, "
+      "of the measured peak where fma_peak.py ran.")
     w("")
-    w("| run | engine | docs | tokens | wall s | total s | outside the scan s | forward s | tokens/s (wall) | forward GFLOP/s | % GPU FP32 peak |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("| run | engine | top-k merge | docs | tokens | wall s | total s | outside the scan s | forward s | tokens/s (wall) | forward GFLOP/s | % of FP32 peak |")
+    w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in runs:
         tps = r["tokens"] / r["wall_s"] if r.get("tokens") and r["wall_s"] else None
-        w(f"| {r['run']}{' (padded)' if r.get('include_padding') else ''} | {r['backend']} | {r['docs']} | {r['tokens']} | "
+        w(f"| {r['run']}{' (padded)' if r.get('include_padding') else ''} | {r['backend']} | {r.get('topk_merge') or '-'} | {r['docs']} | {r['tokens']} | "
           f"{r['wall_s']:.3f} | {fmt(r['total_s'], '.3f')} | {fmt(r['wall_s'] - r['total_s'] if r.get('total_s') is not None else None, '.3f')} | "
           f"{fmt(r['compute_s'], '.3f')} | {fmt(tps, ',.0f')} | "
           f"{fmt(r.get('forward_gflops'), ',.0f')} | {fmt(r.get('forward_pct_peak'), '.1f')} |")
@@ -313,12 +349,31 @@ def main():
         w(f"| {c.get('label', name)} | {res} | {fmt(c.get('worst_diff'), '.2e')} | {c.get('rank_swaps')} | "
           f"{c.get('boundary_ties')} | {'-' if c.get('pos_diff') is None else c.get('pos_diff')} |")
     w("")
-    w("## Kernel timing (`bench/cuda/CudaKernelTiming.java`)")
+    w("## The kernels built for sm_90 by this machine's nvcc (`neuroscan kernels --emit DIR --target cuda`)")
     w("")
+    nv = nvcc_sm90(work)
+    if nv:
+        w("| kernel | registers | spill stores / loads (bytes) | stack frame (bytes) | shared memory (bytes) |")
+        w("|---|---:|---:|---:|---:|")
+        for k in nv:
+            w(f"| {k['kernel']} | {k['registers']} | {k['spill']} | {k['stack']} | {k['smem']} |")
+    else:
+        w("Not built (see the checks table: kernels-emit, nvcc-sm90).")
+    w("")
+    w("## Per task of the batch graph (`bench/cuda/CudaKernelTiming.java`)")
+    w("")
+    if tasks:
+        w(f"One batch of 16,384 tokens (20 documents) at gelu-1l shapes, each task timed alone by CUDA events, median of 5; "
+          f"% of peak: of {fmt(peak_t, '.1f')} TFLOP/s, {peak_what}.")
+        w("")
+        w("| task | ms | GFLOP | GFLOP/s | GB/s | % of peak |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for t in tasks:
+            w(f"| {t['task']} | {t['ms']:.4f} | {t['gflop']:.3f} | {t['gflops']:,.0f} | {t['gbs']:,.0f} | {fmt(t['pct_peak'], '.1f')} |")
+        tot = sum(t["ms"] for t in tasks)
+        w(f"| sum | {tot:.4f} | {sum(t['gflop'] for t in tasks):.3f} | {sum(t['gflop'] for t in tasks) / (tot / 1e3):,.0f} | | |")
+        w("")
     if raw_kt:
-        if mlp_line:
-            w(f"MLP GEMM line: `{mlp_line}`")
-            w("")
         w("```")
         w("\n".join(l for l in raw_kt.splitlines() if not l.startswith("WARNING: Using incubator"))[-6000:])
         w("```")
@@ -329,7 +384,8 @@ def main():
         f.write("\n".join(L))
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"steps": steps, "gpu": gpu, "scans": runs, "pytorch": seed, "compares": compares,
-                   "goals": goals, "mlp_gemm_pct_peak": mlp_pct, "cuda_wall_min_s": cuda_min,
+                   "goals": goals, "mlp_gemm_pct_peak": mlp_pct, "peak_tflops": peak_t, "peak_is": peak_what,
+                   "tasks": tasks, "nvcc_sm90": nvcc_sm90(work), "cuda_wall_min_s": cuda_min, "cuda_compute_median_s": cuda_fwd,
                    "cuda_wall_median_s": cuda_med, "failed_checks": n_fail}, f, indent=1, default=str)
     return 0
 
