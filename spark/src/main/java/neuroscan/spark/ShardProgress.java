@@ -53,7 +53,9 @@ final class ShardProgress extends SparkListener {
         } else if (info.failed()) {
             String why = e.reason() instanceof org.apache.spark.TaskFailedReason f ? f.toErrorString() : String.valueOf(e.reason());
             String first = why == null ? "" : why.strip().lines().findFirst().orElse("");
-            err.printf("neuroscan-spark: %s attempt %d failed (Spark retries it up to spark.task.maxFailures): %s%n",
+            String own = ShardFailure.class.getName() + ": " + s.label() + ": ";
+            if (first.contains(own)) first = first.substring(first.indexOf(own) + own.length());
+            err.printf("neuroscan-spark: %s attempt %d failed: %s%n",
                     s.label(), info.attemptNumber() + 1, first);
         }
     }

@@ -173,6 +173,13 @@ public final class SparkScan {
         List<String> taskArgs = new ArrayList<>();
         for (OptionSpec o : scan.matchedOptions()) {
             if (DRIVER_OPTIONS.contains(o.longestName())) continue;
+            if (LOCAL_PATHS.contains(o.longestName())) {   // an executor's working directory is not the driver's
+                for (String v : o.originalStringValues()) {
+                    taskArgs.add(o.longestName());
+                    taskArgs.add(absoluteIfLocal(v));
+                }
+                continue;
+            }
             if (o.arity().max() == 0) {
                 taskArgs.add(o.longestName());
             } else {
@@ -186,11 +193,24 @@ public final class SparkScan {
         int maxDocs = scan.matchedOptionValue("--max-docs", -1);
         DocRange range = (docRange == null ? DocRange.ALL : DocRange.parse(docRange)).limit(maxDocs);
         var spec = scan.commandSpec();
+        String dataset = absoluteIfLocal(spec.findOption("--dataset").getValue());
         Integer device = scan.matchedOptionValue("--device", null);
         return new Job(master, shards, failShard, Path.of((String) scan.matchedOptionValue("--out", "")),
-                range, spec.findOption("--dataset").getValue(), spec.findOption("--column").getValue(),
+                range, dataset, spec.findOption("--column").getValue(),
                 device == null ? null : device.toString(),
                 scan.hasMatchedOption("--quiet"), taskArgs);
+    }
+
+    /** Options that may name a local path: made absolute on the driver, so executors find the same (shared) files. */
+    private static final Set<String> LOCAL_PATHS = Set.of("--model", "--tokenizer", "--dataset", "--tokens-from");
+
+    static String absoluteIfLocal(String v) {
+        try {
+            Path p = Path.of(v);
+            return !p.isAbsolute() && !v.startsWith("~/") && Files.exists(p) ? p.toAbsolutePath().normalize().toString() : v;
+        } catch (java.nio.file.InvalidPathException e) {
+            return v;
+        }
     }
 
     private static int positive(String name, String v) {
@@ -272,6 +292,11 @@ public final class SparkScan {
             sc.sc().removeSparkListener(progress);
         }
 
+        if (!job.quiet() && results.stream().anyMatch(r -> r.device() != null)) {
+            StringBuilder b = new StringBuilder("neuroscan-spark: devices:");
+            for (ShardResult r : results) b.append(' ').append(shards.get(r.index()).label()).append(" --device ").append(r.device()).append(';');
+            err.println(b.substring(0, b.length() - 1));
+        }
         Files.createDirectories(dest.getParent());
         Path tmp = Files.createTempDirectory(dest.getParent(), "." + dest.getFileName() + ".spark-");
         try {
