@@ -36,6 +36,7 @@ record ShardTask(List<String> scanArgs, String device) implements Function<Shard
         if (shard.failFirstAttempt() && ctx != null && ctx.attemptNumber() == 0) {
             throw new ShardFailure(shard.label() + ": injected failure (first attempt)");
         }
+        if (probesDevices()) probeDevicesOnce();
         String dev = gpu(ctx);
         if (dev == null) dev = device;
         Path tmp = null;
@@ -57,6 +58,35 @@ record ShardTask(List<String> scanArgs, String device) implements Function<Shard
             throw new ShardFailure(shard.label() + ": " + e);
         } finally {
             if (tmp != null) delete(tmp);
+        }
+    }
+
+    /** Whether --backend (auto, cuda, opencl) looks for GPUs; cpu and reference do not. */
+    boolean probesDevices() {
+        int i = scanArgs.lastIndexOf("--backend");
+        String b = i >= 0 && i + 1 < scanArgs.size() ? scanArgs.get(i + 1) : "auto";
+        return !b.equals("cpu") && !b.equals("reference");
+    }
+
+    private static final Object PROBE = new Object();
+    private static volatile boolean probed;
+
+    /**
+     * The first look at the CUDA driver and the OpenCL platforms in this JVM, one task at a time: with local[N] an
+     * executor runs N scans in one JVM, and PoCL's first platform enumeration from two threads at once crashed
+     * the JVM (SIGSEGV in clGetDeviceInfo). Later enumerations find them initialised.
+     */
+    static void probeDevicesOnce() {
+        if (probed) return;
+        synchronized (PROBE) {
+            if (probed) return;
+            try {
+                neuroscan.engine.cuda.CU.unavailable();
+                if (neuroscan.engine.opencl.CL.unavailable().isEmpty()) neuroscan.engine.opencl.OpenClDevices.list();
+            } catch (RuntimeException | LinkageError e) {
+                // the scan itself reports what is wrong with a backend
+            }
+            probed = true;
         }
     }
 
