@@ -27,8 +27,12 @@ public final class OpenClDevices {
         }
     }
 
-    /** The installed platforms and their devices; empty when OpenCL is missing (see {@link CL#unavailable()}). */
-    public static List<PlatformInfo> platforms() {
+    /**
+     * The installed platforms and their devices; empty when OpenCL is missing (see {@link CL#unavailable()}).
+     * One thread at a time: PoCL crashes when two threads enumerate its devices at once (seen with Spark's
+     * local[N], two scans in one JVM).
+     */
+    public static synchronized List<PlatformInfo> platforms() {
         if (CL.unavailable().isPresent()) return List.of();
         List<PlatformInfo> out = new ArrayList<>();
         int index = 0;
