@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The kernels of {@code kernels/*.cl}, built for one device and head size, and {@link #launch} of a
+ * The kernels (the C generated from {@code kernels/}), built for one device and head size, and {@link #launch} of a
  * {@link Call} (argument order and geometry from {@link neuroscan.engine.gpu.Calls}, shared with the
  * CUDA host) on a queue.
  */
@@ -34,7 +34,7 @@ final class Kernels implements AutoCloseable {
         String options = KernelSources.options(dHead);
         try {
             for (String name : KernelSources.names()) {
-                Program p = CL.buildProgram(ctx, dev, "kernels/" + name + ".cl", source.apply(name), options);
+                Program p = CL.buildProgram(ctx, dev, name, source.apply(name), options);
                 programs.put(name, p);
                 kernels.put(name, p.kernel(name));
             }

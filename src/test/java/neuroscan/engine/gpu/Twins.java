@@ -16,7 +16,7 @@ public final class Twins {
     private Twins() {
     }
 
-    /** embed.cl: x[t] = W_E[tokens[t]] + W_pos[t - offsets[doc of t]]. */
+    /** embed: x[t] = W_E[tokens[t]] + W_pos[t - offsets[doc of t]]. */
     public static float[] embed(int[] tokens, int[] offsets, float[] W_E, float[] W_pos, int dModel) {
         float[] x = new float[tokens.length * dModel];
         for (int d = 0; d + 1 < offsets.length; d++)
@@ -26,7 +26,7 @@ public final class Twins {
         return x;
     }
 
-    /** layer_norm.cl: per row (x - mean) / sqrt(var + eps) * w + b; w == null is LNPre. */
+    /** layer_norm: per row (x - mean) / sqrt(var + eps) * w + b; w == null is LNPre. */
     public static float[] layerNorm(float[] x, float[] w, float[] b, int rows, int dModel, double eps) {
         float[] y = new float[rows * dModel];
         for (int r = 0; r < rows; r++) {
@@ -43,7 +43,7 @@ public final class Twins {
         return y;
     }
 
-    /** gemm_bias.cl: act(A[M,K] @ B[K,N] + bias) (+ R). act: neuroscan.engine.gpu.Calls.ACT_*. */
+    /** gemm_bias: act(A[M,K] @ B[K,N] + bias) (+ R). act: neuroscan.engine.gpu.Calls.ACT_*. */
     public static float[] gemmBias(float[] A, float[] B, float[] bias, float[] R, int M, int N, int K, int act) {
         float[] C = new float[M * N];
         for (int r = 0; r < M; r++)
@@ -56,7 +56,7 @@ public final class Twins {
         return C;
     }
 
-    /** causal_attention.cl: qkv [T, 3 h dh] (q | k | v) -> z [T, h dh], causal within each document. */
+    /** causal_attention: qkv [T, 3 h dh] (q | k | v) -> z [T, h dh], causal within each document. */
     public static float[] causalAttention(float[] qkv, int[] offsets, int nHeads, int dHead) {
         int hd = nHeads * dHead, T = offsets[offsets.length - 1];
         float[] z = new float[T * hd];
@@ -83,7 +83,7 @@ public final class Twins {
         return z;
     }
 
-    /** mlp_in_gelu_max.cl: per document and neuron, max over positions of act(A @ W_in + b_in) and its first position. */
+    /** mlp_in_gelu_max: per document and neuron, max over positions of act(A @ W_in + b_in) and its first position. */
     public static void mlpInGeluMax(float[] A, float[] W_in, float[] b_in, int[] offsets, int N, int K, int act,
                              float[] max, int[] arg) {
         int T = offsets[offsets.length - 1];
@@ -108,7 +108,7 @@ public final class Twins {
     }
 
     /**
-     * topk_merge.cl, by brute force: for each neuron all candidates ever offered, sorted by max
+     * topk_merge, by brute force: for each neuron all candidates ever offered, sorted by max
      * descending then document ascending, the first k kept; empty slots are (-inf, -1, -1).
      */
     public static void topK(List<List<Entry>> perNeuron, int k, float[] max, int[] doc, int[] pos) {
