@@ -134,8 +134,8 @@ final class KernelFile {
             checkName(pt, f.decl.unit(), p.getSimpleName().toString());
             f.declared.add(p.getSimpleName().toString());
             if (type.getKind() == TypeKind.ARRAY) {
-                TypeKind el = FunctionPrinter.elementKind(type);
-                int rank = FunctionPrinter.rank(type);
+                TypeKind el = ExpressionPrinter.elementKind(type);
+                int rank = ExpressionPrinter.rank(type);
                 if (el != TypeKind.INT && el != TypeKind.FLOAT) error(f, pt, "buffers are float[] or int[]");
                 if (f.kernel) {
                     if (rank != 1) error(f, pt, "a kernel's buffers are one-dimensional (index them as row * width + column)");
