@@ -29,9 +29,32 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Manifest m = Merge.merge(runs, out);
+        boolean existed = java.nio.file.Files.exists(out);
+        try {
+            java.nio.file.Files.createDirectories(out);
+        } catch (java.io.IOException e) {
+            throw new neuroscan.NeuroscanException(out + ": cannot create the run directory: "
+                    + neuroscan.format.AtomicFiles.describe(e), e);
+        }
+        Manifest m;
+        try (neuroscan.scan.RunLock lock = neuroscan.scan.RunLock.acquire(out)) {   // no scan or merge writes it meanwhile
+            m = Merge.merge(runs, out);
+        } catch (RuntimeException e) {
+            if (!existed) removeEmpty(out);   // a refused merge leaves nothing behind
+            throw e;
+        }
         spec.commandLine().getOut().printf("merged %d runs into %s: documents %s, %d tokens, top_k %d%n",
                 runs.size(), out, m.docs(), m.nTokens(), m.topK());
         return 0;
+    }
+
+    /** Deletes the directory this command created if it holds nothing but the lock file. */
+    private static void removeEmpty(Path dir) {
+        try {
+            java.nio.file.Files.deleteIfExists(dir.resolve(neuroscan.scan.RunLock.NAME));
+            java.nio.file.Files.deleteIfExists(dir);
+        } catch (java.io.IOException ignored) {
+            // not empty, or gone: leave it
+        }
     }
 }

@@ -82,7 +82,7 @@ public final class RunLock implements AutoCloseable {
     }
 
     private static NeuroscanException busy(Path dir, String pid) {
-        return new NeuroscanException(dir + ": another scan (pid " + pid + ") is writing this run directory; "
+        return new NeuroscanException(dir + ": another scan or merge (pid " + pid + ") is writing this run directory; "
                 + "wait for it to finish or choose another --out");
     }
 

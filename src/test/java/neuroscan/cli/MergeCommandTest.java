@@ -45,6 +45,20 @@ class MergeCommandTest {
         assertEquals("neuroscan: " + tmp.resolve("a") + " (0:8) and " + tmp.resolve("whole")
                 + " (0:20) overlap at documents 0:8; merge needs disjoint ranges", err2.toString().strip());
 
+        assertFalse(Files.exists(tmp.resolve("m2")), "a refused merge leaves no directory behind");
+
+        // a merge into a directory another scan or merge holds is refused, naming the holder
+        Files.createDirectories(tmp.resolve("busy"));
+        try (var lock = neuroscan.scan.RunLock.acquire(tmp.resolve("busy"))) {
+            StringWriter err3 = new StringWriter();
+            rc = Main.run(new String[]{"merge", tmp.resolve("a").toString(), tmp.resolve("b").toString(), "--out", tmp.resolve("busy").toString()},
+                    new PrintWriter(new StringWriter(), true), new PrintWriter(err3, true));
+            assertEquals(1, rc);
+            assertEquals("neuroscan: " + tmp.resolve("busy") + ": another scan or merge (pid " + ProcessHandle.current().pid()
+                    + ", this process) is writing this run directory; wait for it to finish or choose another --out", err3.toString().strip());
+            assertFalse(Files.exists(tmp.resolve("busy").resolve("manifest.json")));
+        }
+
         rc = Main.run(new String[]{"merge", tmp.resolve("a").toString(), "--out", tmp.resolve("m3").toString()},
                 new PrintWriter(new StringWriter(), true), new PrintWriter(new StringWriter(), true));
         assertEquals(2, rc, "one run is a usage error");

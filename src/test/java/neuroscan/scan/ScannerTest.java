@@ -220,7 +220,7 @@ class ScannerTest {
         try (var ch = java.nio.channels.FileChannel.open(out.resolve(RunLock.NAME), java.nio.file.StandardOpenOption.WRITE);
              var held = ch.lock()) {
             var e = assertThrows(NeuroscanException.class, () -> scan(opts("locked")));
-            assertEquals(out + ": another scan (pid 4242) is writing this run directory; wait for it to finish or choose another --out",
+            assertEquals(out + ": another scan or merge (pid 4242) is writing this run directory; wait for it to finish or choose another --out",
                     e.getMessage());
             assertFalse(Manifest.exists(out), "the refused scan wrote nothing");
             assertFalse(Files.exists(out.resolve("checkpoint")));
