@@ -44,14 +44,14 @@ public final class KernelMath {
     public static float fmax(float a, float b) {
         if (a != a) return b;
         if (b != b) return a;
-        return a > b ? a : b == a ? (a == 0 ? Math.max(a, b) : a) : b;
+        return Math.max(a, b);
     }
 
     /** The smaller of a and b; if one is NaN, the other (C's fminf). */
     public static float fmin(float a, float b) {
         if (a != a) return b;
         if (b != b) return a;
-        return a < b ? a : b == a ? (a == 0 ? Math.min(a, b) : a) : b;
+        return Math.min(a, b);
     }
 
     public static float abs(float x) {

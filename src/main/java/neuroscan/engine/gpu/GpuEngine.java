@@ -310,8 +310,8 @@ public final class GpuEngine implements Engine {
                                     b.docMax, b.docArg)
                             .task("topk_merge", TopkMerge::topkMerge, b.docMax, b.docArg, sl.docIds, b.nDocs, dMlp, k, max, doc, pos, nan);
                     plans[s] = grids(ExecutionPlan.on(memory, g.snapshot()))
-                            .grid("mlp_in_gelu_max", () -> geometry(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)))
-                            .grid("topk_merge", () -> geometry(Calls.topkGrid(dMlp))).build();
+                            .grid("mlp_in_gelu_max", () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)))
+                            .grid("topk_merge", () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp))).build();
                 }
                 download = ExecutionPlan.on(memory, new TaskGraph("store out")
                         .transferToHost(DataTransferMode.EVERY_EXECUTION, max, doc, pos, nan).snapshot()).build();
@@ -402,18 +402,14 @@ public final class GpuEngine implements Engine {
 
     /** The grids of {@link #forward}'s tasks, from the batch's current token count. */
     private ExecutionPlan.Builder grids(ExecutionPlan.Builder p) {
-        p.grid("embed", () -> geometry(Calls.embedGrid(b.T.get(), dm)))
-                .grid("qkv", () -> geometry(Calls.gemmGrid(b.T.get(), 3 * hd)))
-                .grid("attention", () -> geometry(Calls.attentionGrid(b.T.get(), cfg.nHeads())))
-                .grid("out", () -> geometry(Calls.gemmGrid(b.T.get(), dm)));
+        p.grid("embed", () -> ExecutionPlan.Geometry.of(Calls.embedGrid(b.T.get(), dm)))
+                .grid("qkv", () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), 3 * hd)))
+                .grid("attention", () -> ExecutionPlan.Geometry.of(Calls.attentionGrid(b.T.get(), cfg.nHeads())))
+                .grid("out", () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dm)));
         if (cfg.normalization() != null) {
-            p.grid("ln1", () -> geometry(Calls.layerNormGrid(b.T.get()))).grid("ln2", () -> geometry(Calls.layerNormGrid(b.T.get())));
+            p.grid("ln1", () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get()))).grid("ln2", () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())));
         }
         return p;
-    }
-
-    private static ExecutionPlan.Geometry geometry(int[][] g) {
-        return new ExecutionPlan.Geometry(g[0], g[1]);
     }
 
     /** One token slot: what a batch uploads, and where its per-document results land. */
@@ -471,7 +467,7 @@ public final class GpuEngine implements Engine {
                         .task("mlp_in_gelu_max", MlpInGeluMax::mlpInGeluMax, a, W_in, b_in, sl.offsets, dMlp, dm, act, sl.docMax, sl.docArg)
                         .transferToHost(DataTransferMode.EVERY_EXECUTION, sl.docMax, sl.docArg);
                 readBack[s] = grids(ExecutionPlan.on(memory, g.snapshot()))
-                        .grid("mlp_in_gelu_max", () -> geometry(Calls.mlpMaxGrid(nDocs.get(), dMlp))).build();
+                        .grid("mlp_in_gelu_max", () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(nDocs.get(), dMlp))).build();
             }
             for (GpuArray g : arrays) memory.buffer(g);
         }
@@ -483,7 +479,7 @@ public final class GpuEngine implements Engine {
                 TaskGraph g = forward("hook_post", slots[0], false)
                         .task("mlp_in", GemmBias::gemmBias, a, W_in, b_in, null, post, T, dMlp, dm, act, 0)
                         .transferToHost(DataTransferMode.EVERY_EXECUTION, post);
-                hookPost = grids(ExecutionPlan.on(memory, g.snapshot())).grid("mlp_in", () -> geometry(Calls.gemmGrid(T.get(), dMlp))).build();
+                hookPost = grids(ExecutionPlan.on(memory, g.snapshot())).grid("mlp_in", () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(T.get(), dMlp))).build();
             }
             return hookPost;
         }

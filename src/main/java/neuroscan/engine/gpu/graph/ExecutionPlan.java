@@ -29,6 +29,11 @@ public final class ExecutionPlan implements AutoCloseable {
         public static Geometry of(int[] groups, int[] local) {
             return new Geometry(groups.clone(), local.clone());
         }
+
+        /** From {@code {groups, local}}, the shape {@code Calls}' grid functions give. */
+        public static Geometry of(int[][] grid) {
+            return of(grid[0], grid[1]);
+        }
     }
 
     /** A task's geometry from the current values of the graph's {@link IntParam}s. */
@@ -182,31 +187,37 @@ public final class ExecutionPlan implements AutoCloseable {
     public void execute() {
         boolean first = !executed;
         List<Call> calls = launcher == null ? List.of() : calls();
-        boolean uploads = false;
-        for (ImmutableTaskGraph.Step s : graph.steps()) {
-            if (s instanceof ImmutableTaskGraph.Transfer t && t.toDevice() && (first || t.mode() == DataTransferMode.EVERY_EXECUTION)) {
-                // the device copy of an uploaded array is overwritten only after the last execution that read it
-                if (!uploads && done != null) device.waitFor(Stream.TRANSFER, done);
-                for (GpuArray a : t.arrays()) {
-                    device.copyIn(memory.buffer(a), a.source() != null ? a.source() : memory.host(a), 4 * a.length(), Stream.TRANSFER);
-                    uploads = true;
-                }
-            }
-        }
-        if (uploads) {
+        List<GpuArray> up = transferred(true, first);
+        if (!up.isEmpty()) {
+            // the device copy of an uploaded array is overwritten only after the last execution that read it
+            if (done != null) device.waitFor(Stream.TRANSFER, done);
+            for (GpuArray a : up) copyIn(a, Stream.TRANSFER);
             if (uploaded != null) uploaded.close();
             uploaded = device.mark(Stream.TRANSFER);
             device.waitFor(Stream.COMPUTE, uploaded);
         }
         if (!calls.isEmpty()) launcher.run(calls);
-        for (ImmutableTaskGraph.Step s : graph.steps()) {
-            if (s instanceof ImmutableTaskGraph.Transfer t && !t.toDevice() && (first || t.mode() == DataTransferMode.EVERY_EXECUTION)) {
-                for (GpuArray a : t.arrays()) device.copyOut(memory.buffer(a), memory.host(a), 4 * a.length(), Stream.COMPUTE);
-            }
-        }
+        for (GpuArray a : transferred(false, first)) device.copyOut(memory.buffer(a), memory.host(a), 4 * a.length(), Stream.COMPUTE);
         if (done != null) done.close();
         done = device.mark(Stream.COMPUTE);
         executed = true;
+    }
+
+    /** The arrays of the transfers one way: every one ({@code all}, a first execution) or the EVERY_EXECUTION ones. */
+    private List<GpuArray> transferred(boolean toDevice, boolean all) {
+        List<GpuArray> out = new ArrayList<>();
+        for (ImmutableTaskGraph.Step s : graph.steps()) {
+            if (s instanceof ImmutableTaskGraph.Transfer t && t.toDevice() == toDevice
+                    && (all || t.mode() == DataTransferMode.EVERY_EXECUTION)) {
+                out.addAll(t.arrays());
+            }
+        }
+        return out;
+    }
+
+    /** The array's first {@code length()} elements up, from its own source or the plan's staging memory. */
+    private void copyIn(GpuArray a, Stream s) {
+        device.copyIn(memory.buffer(a), a.source() != null ? a.source() : memory.host(a), 4 * a.length(), s);
     }
 
     /** Waits for the last execution (its tasks and downloads) only, not for work enqueued after it. */
@@ -236,11 +247,7 @@ public final class ExecutionPlan implements AutoCloseable {
 
     private long transferBytes(boolean toDevice) {
         long b = 0;
-        for (ImmutableTaskGraph.Step s : graph.steps()) {
-            if (s instanceof ImmutableTaskGraph.Transfer t && t.toDevice() == toDevice && t.mode() == DataTransferMode.EVERY_EXECUTION) {
-                for (GpuArray a : t.arrays()) b += 4 * a.length();
-            }
-        }
+        for (GpuArray a : transferred(toDevice, false)) b += 4 * a.length();
         return b;
     }
 
@@ -249,13 +256,7 @@ public final class ExecutionPlan implements AutoCloseable {
      * {@code work} (by task name; tasks without an entry get none).
      */
     public List<KernelTime> profile(Map<String, Work> work) {
-        for (ImmutableTaskGraph.Step s : graph.steps()) {
-            if (s instanceof ImmutableTaskGraph.Transfer t && t.toDevice()) {
-                for (GpuArray a : t.arrays()) {
-                    device.copyIn(memory.buffer(a), a.source() != null ? a.source() : memory.host(a), 4 * a.length(), Stream.COMPUTE);
-                }
-            }
-        }
+        for (GpuArray a : transferred(true, true)) copyIn(a, Stream.COMPUTE);
         executed = true;
         List<Call> calls = calls();
         double[] ms = device.time(calls);

@@ -38,7 +38,7 @@ class TaskGraphTest {
         FakeDevice dev = new FakeDevice(1024, Integer.MAX_VALUE, 65535, 65535);
         DeviceMemory mem = new DeviceMemory(dev);
         ExecutionPlan plan = ExecutionPlan.on(mem, embedGraph().snapshot())
-                .grid("embed", () -> new ExecutionPlan.Geometry(Calls.embedGrid(T.get(), 8)[0], Calls.embedGrid(T.get(), 8)[1])).build();
+                .grid("embed", () -> ExecutionPlan.Geometry.of(Calls.embedGrid(T.get(), 8))).build();
         T.set(42);
         nDocs.set(3);
         tokens.use(42);
@@ -108,7 +108,7 @@ class TaskGraphTest {
         IntParam big = new IntParam("T", 100_000);
         ImmutableTaskGraph tall = new TaskGraph("g").task("embed", Embed::embed, tokens, offsets, nDocs, big, 8, W_E, W_pos, x).snapshot();
         e = assertThrows(IllegalArgumentException.class, () -> ExecutionPlan.on(new DeviceMemory(dev), tall)
-                .grid("embed", () -> ExecutionPlan.Geometry.of(Calls.embedGrid(big.get(), 8)[0], Calls.embedGrid(big.get(), 8)[1])).build());
+                .grid("embed", () -> ExecutionPlan.Geometry.of(Calls.embedGrid(big.get(), 8))).build());
         assertEquals("g.embed: grid [1, 100000] x [64, 1] needs 100000 work-groups along dimension 1; fake device allows 65535", e.getMessage());
         assertEquals(100_000, big.get(), "the parameter is back at its value");
         FakeDevice small = new FakeDevice(128, Integer.MAX_VALUE, 65535, 65535);
