@@ -10,8 +10,9 @@ It writes src/test/resources/fixtures/models/ (deterministic: re-running gives t
   <fixture>/config.json         TransformerLens/Neel style config (with training keys to ignore)
   <fixture>/model_final.pth     real torch.save of a TransformerLens-named state dict
   <fixture>/model.safetensors   the same tensors, written by hand from the safetensors spec
-  <fixture>/oracle.json         token sequences and blocks.L.mlp.hook_post for every layer, computed
-                                below by PyTorch in float32 (from the widened weights for f16/bf16)
+  <fixture>/oracle.json         token sequences and blocks.L.mlp.hook_post (and, for SoLU, hook_mid) for
+                                every layer, computed below by PyTorch in float32 (from the widened
+                                weights for f16/bf16)
   bad/...                       checkpoints neuroscan must refuse (forbidden pickle globals, float64,
                                 legacy format)
 
@@ -74,6 +75,9 @@ def random_state_dict(cfg, seed):
             sd[p + "ln2.b"] = rnd(d, std=0.2)
         sd[p + "mlp.W_in"] = rnd(d, mlp, std=1.5 / math.sqrt(d))
         sd[p + "mlp.b_in"] = rnd(mlp, std=0.5)
+        if cfg["act_fn"] == "solu_ln" and ln:     # TransformerLens: LayerNorm(cfg, d_mlp) inside the MLP
+            sd[p + "mlp.ln.w"] = rnd(mlp, std=0.3, mean=1.0)
+            sd[p + "mlp.ln.b"] = rnd(mlp, std=0.2)
         sd[p + "mlp.W_out"] = rnd(mlp, d, std=1 / math.sqrt(mlp))
         sd[p + "mlp.b_out"] = rnd(d, std=0.2)
     if ln:
@@ -115,11 +119,28 @@ def layer_norm(x, w, b, cfg):
     norm = cfg.get("normalization", cfg.get("normalization_type"))
     if norm is None or norm == "None":
         return x
-    return F.layer_norm(x, (cfg["d_model"],), w, b, cfg.get("eps", cfg.get("ln_eps", 1e-5)))
+    return F.layer_norm(x, (x.shape[-1],), w, b, cfg.get("eps", cfg.get("ln_eps", 1e-5)))
+
+
+def activation(pre, cfg, w, p):
+    """(hook_mid or None, hook_post). TransformerLens's MLP: act_fn "solu_ln" is SoLU, x * softmax(x) over
+    d_mlp (hook_mid), then a LayerNorm over d_mlp (mlp.ln; LayerNormPre, without weights, unless the model's
+    normalization is LN, even for a model without normalization) whose output is hook_post."""
+    if cfg["act_fn"] == "solu_ln":
+        mid = pre * torch.softmax(pre, dim=-1)
+        norm = F.layer_norm(mid, (mid.shape[-1],), w.get(p + "mlp.ln.w"), w.get(p + "mlp.ln.b"),
+                            cfg.get("eps", cfg.get("ln_eps", 1e-5)))
+        return mid, norm
+    return None, F.gelu(pre) if cfg["act_fn"] == "gelu" else F.gelu(pre, approximate="tanh")
 
 
 def hook_posts(sd, cfg, tokens):
     """[per layer: [L, d_mlp]] for one document."""
+    return [post for _, post in hooks(sd, cfg, tokens)]
+
+
+def hooks(sd, cfg, tokens):
+    """[per layer: (hook_mid or None, hook_post), each [L, d_mlp]] for one document."""
     w = {k: v.float() for k, v in sd.items()}
     ln = cfg.get("normalization", cfg.get("normalization_type")) == "LN"
     t = torch.tensor(tokens)
@@ -139,8 +160,8 @@ def hook_posts(sd, cfg, tokens):
         x = x + torch.einsum("hpd,hdm->pm", z, w[p + "attn.W_O"]) + w[p + "attn.b_O"]
         m = layer_norm(x, w.get(p + "ln2.w"), w.get(p + "ln2.b"), cfg) if ln else layer_norm(x, None, None, cfg)
         pre = m @ w[p + "mlp.W_in"] + w[p + "mlp.b_in"]
-        post = F.gelu(pre) if cfg["act_fn"] == "gelu" else F.gelu(pre, approximate="tanh")
-        posts.append(post)
+        mid, post = activation(pre, cfg, w, p)
+        posts.append((mid, post))
         x = x + post @ w[p + "mlp.W_out"] + w[p + "mlp.b_out"]
     return posts
 
@@ -155,12 +176,16 @@ def token_cases(cfg, seed):
 
 def write_oracle(path, sd, cfg, seed):
     cases = []
+    flat = lambda t: [float("%.9g" % x) for x in t.flatten().tolist()]
     for tokens in token_cases(cfg, seed):
-        posts = hook_posts(sd, cfg, tokens)
-        cases.append({"tokens": tokens,
-                      "hook_post": [[float("%.9g" % x) for x in p.flatten().tolist()] for p in posts]})
+        layers = hooks(sd, cfg, tokens)
+        case = {"tokens": tokens, "hook_post": [flat(post) for _, post in layers]}
+        if cfg["act_fn"] == "solu_ln":
+            case["hook_mid"] = [flat(mid) for mid, _ in layers]
+        cases.append(case)
     with open(path, "w") as f:
-        json.dump({"note": "blocks.L.mlp.hook_post, flattened [L, d_mlp] per layer, by weights/make_fixtures.py",
+        json.dump({"note": "blocks.L.mlp.hook_post" + (" and hook_mid" if cfg["act_fn"] == "solu_ln" else "")
+                           + ", flattened [L, d_mlp] per layer, by weights/make_fixtures.py",
                    "cases": cases}, f, separators=(",", ":"))
 
 
@@ -210,13 +235,14 @@ def tiny_cfg(**kw):
 
 
 class Gelu1lShaped(torch.nn.Module):
-    """Module tree with gelu-1l's state-dict names, so torch.save sees a real state_dict() (with _metadata)."""
+    """Module tree with gelu-1l's state-dict names (any number of blocks; SoLU's mlp.ln too), so torch.save
+    sees a real state_dict() (with _metadata)."""
 
     class Attn(torch.nn.Module):
-        def __init__(self, sd, cfg):
+        def __init__(self, sd, cfg, layer):
             super().__init__()
             for n in ("W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O"):
-                setattr(self, n, torch.nn.Parameter(sd["blocks.0.attn." + n]))
+                setattr(self, n, torch.nn.Parameter(sd[f"blocks.{layer}.attn." + n]))
             self.register_buffer("mask", torch.tril(torch.ones(cfg["n_ctx"], cfg["n_ctx"])).bool())
             self.register_buffer("IGNORE", torch.tensor(-float("inf")))
 
@@ -231,12 +257,18 @@ class Gelu1lShaped(torch.nn.Module):
 
         self.embed = holder("embed.", ["W_E"])
         self.pos_embed = holder("pos_embed.", ["W_pos"])
-        block = torch.nn.Module()
-        block.ln1 = holder("blocks.0.ln1.", ["w", "b"])
-        block.ln2 = holder("blocks.0.ln2.", ["w", "b"])
-        block.attn = Gelu1lShaped.Attn(sd, cfg)
-        block.mlp = holder("blocks.0.mlp.", ["W_in", "b_in", "W_out", "b_out"])
-        self.blocks = torch.nn.ModuleList([block])
+        blocks = []
+        for layer in range(cfg["n_layers"]):
+            p = f"blocks.{layer}."
+            block = torch.nn.Module()
+            block.ln1 = holder(p + "ln1.", ["w", "b"])
+            block.ln2 = holder(p + "ln2.", ["w", "b"])
+            block.attn = Gelu1lShaped.Attn(sd, cfg, layer)
+            block.mlp = holder(p + "mlp.", ["W_in", "b_in", "W_out", "b_out"])
+            if p + "mlp.ln.w" in sd:
+                block.mlp.ln = holder(p + "mlp.ln.", ["w", "b"])
+            blocks.append(block)
+        self.blocks = torch.nn.ModuleList(blocks)
         self.ln_final = holder("ln_final.", ["w", "b"])
         self.unembed = holder("unembed.", ["W_U", "b_U"])
 
@@ -291,6 +323,24 @@ def main():
     del n_cfg["normalization"]
     n_cfg["normalization_type"] = None
     fixture("nonorm", n_cfg, random_state_dict(n_cfg, 500), 500)
+
+    # (h) gelu-2l's names and config at reduced size: two blocks, the residual through W_out into block 1
+    g2_cfg = dict(g_cfg, n_layers=2, d_mlp=96, n_ctx=28)
+    g2_sd = random_state_dict(g2_cfg, 700)
+    state = Gelu1lShaped(g2_sd, g2_cfg).state_dict()
+    assert "blocks.1.mlp.W_out" in state
+    fixture("gelu2l-mini", g2_cfg, state, 700, oracle_sd=g2_sd)
+
+    # (i) solu-1l's names and config at reduced size: act_fn solu_ln, blocks.0.mlp.ln.{w,b}; oracle has hook_mid
+    s_cfg = dict(g_cfg, act_fn="solu_ln", d_mlp=80, n_ctx=20)
+    s_sd = random_state_dict(s_cfg, 800)
+    state = Gelu1lShaped(s_sd, s_cfg).state_dict()
+    assert "blocks.0.mlp.ln.w" in state
+    fixture("solu1l-mini", s_cfg, state, 800, oracle_sd=s_sd)
+
+    # (j) SoLU with two blocks: hook_post (after mlp.ln) feeds W_out into block 1
+    s2_cfg = tiny_cfg(act_fn="solu_ln", d_mlp=40, n_ctx=16)
+    fixture("solu2l-tiny", s2_cfg, random_state_dict(s2_cfg, 900), 900)
 
     # Checkpoints that must be refused.
     bad = os.path.join(OUT, "bad")

@@ -1,5 +1,6 @@
 package neuroscan.cli;
 
+import neuroscan.NeuroscanException;
 import neuroscan.format.AtomicFiles;
 import neuroscan.report.RunReports;
 import neuroscan.view.Colors;
@@ -24,14 +25,19 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     RunOptions runOptions;
 
-    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index.")
+    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index in its layer.")
     int neuron;
 
+    @Option(names = "--layer", defaultValue = "0", paramLabel = "L", description = "Layer of the neuron, 0..n_layers-1 (default: ${DEFAULT-VALUE}).")
+    int layer;
+
     @Option(names = "--neuroscope", paramLabel = "URL|FILE",
-            description = "neuroscope page to compare with (default: https://neuroscope.io/gelu-1l/0/N.html).")
+            description = "neuroscope page to compare with (default: https://neuroscope.io/MODEL/L/N.html for the models "
+                    + "neuroscope.io has, e.g. gelu-1l).")
     String neuroscope;
 
-    @Option(names = "--html", paramLabel = "FILE", description = "Where to write the HTML report (default: RUN/pages/compare-N.html).")
+    @Option(names = "--html", paramLabel = "FILE", description = "Where to write the HTML report (default: "
+            + "RUN/pages/compare-N.html; RUN/pages/L/compare-N.html for a model of several layers).")
     String html;
 
     @Spec
@@ -40,13 +46,17 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path runDir = runOptions.dir();
-        String where = neuroscope != null ? neuroscope : NeuroscopePage.url("gelu-1l", 0, neuron);
         try (RunReports reports = runOptions.open()) {
-            reports.checkNeuron(neuron);
+            int g = reports.flat(layer, neuron);
+            String where = neuroscope != null ? neuroscope : reports.neuroscopeUrl(g);
+            if (where == null) {
+                throw new NeuroscanException("neuroscope.io has no page for model " + reports.manifest().model().id()
+                        + "; pass --neuroscope URL|FILE");
+            }
             NeuroscopePage theirs = NeuroscopePage.load(where, Duration.ofSeconds(20));
-            NeuronReport ours = reports.report(neuron);
+            NeuronReport ours = reports.report(g);
             CompareReport c = CompareReport.of(ours, runDir.toString(), theirs);
-            Path file = html != null ? ModelOptions.path(html) : runDir.resolve("pages").resolve("compare-" + neuron + ".html");
+            Path file = html != null ? ModelOptions.path(html) : ShowCommand.pagePath(runDir, reports.hook(), layer, neuron, "compare-");
             AtomicFiles.writeString(file, c.toHtml());
             var out = spec.commandLine().getOut();
             out.print(c.toText(Colors.enabled(Colors.stdoutIsTerminal(), System.getenv())));

@@ -28,41 +28,42 @@ final class Flagship {
     private Flagship() {
     }
 
-    static int run(int neuron, int topK, String cache, ModelOptions modelOptions, DatasetOptions data, EngineOptions engineOptions,
-                   PrintWriter out) {
+    static int run(int layer, int neuron, int topK, String cache, ModelOptions modelOptions, DatasetOptions data,
+                   EngineOptions engineOptions, PrintWriter out) {
         Known known = ModelOptions.known();
         ScanJob.Inputs inputs = ScanJob.resolve(known, modelOptions, data.dataset);
-        int dMlp = inputs.model().model().cfg().dMlp();
-        if (neuron < 0 || neuron >= dMlp) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (dMlp - 1));
+        var hook = neuroscan.store.Hook.of(inputs.model().model().cfg());
+        int g = RunReports.flat(hook, layer, neuron);   // before the scan: a bad --layer/--neuron costs nothing
         Path dir = runDir(cacheRoot(cache), inputs, topK);
         var req = new ScanJob.Request(data.dataset, data.column, topK, DocRange.ALL, false, true, false, 2048, null);
         ScanJob.run(inputs, dir, req, engineOptions);
 
         try (RunReports reports = RunOptions.open(dir, Manifest.read(dir), inputs.model(), engineOptions)) {
-            NeuronReport r = reports.report(neuron);
+            NeuronReport r = reports.report(g);
             out.print(TextView.render(r, Colors.mode(Colors.stdoutIsTerminal(), System.getenv())));
-            Path page = dir.resolve("pages").resolve(neuron + ".html");
+            Path page = ShowCommand.pagePath(dir, hook, layer, neuron, "");
             HtmlPage.write(r, page);
             out.println();
             out.println("page: " + page.toAbsolutePath());
-            String url = reports.neuroscopeUrl(neuron);
-            if (url != null) compare(r, dir, url, neuron, out);
+            String url = reports.neuroscopeUrl(g);
+            if (url != null) compare(r, dir, url, ShowCommand.pagePath(dir, hook, layer, neuron, "compare-"), out);
         }
         out.flush();
         return 0;
     }
 
     /** Side by side with neuroscope.io's page when it answers; otherwise say how to compare later. */
-    private static void compare(NeuronReport ours, Path dir, String url, int neuron, PrintWriter out) {
+    private static void compare(NeuronReport ours, Path dir, String url, Path file, PrintWriter out) {
+        int neuron = ours.neuron();
+        String layer = ours.nLayers() == null ? "" : " --layer " + ours.layer();
         try {
             NeuroscopePage theirs = NeuroscopePage.load(url, Duration.ofSeconds(15));
             CompareReport c = CompareReport.of(ours, dir.toString(), theirs);
-            Path file = dir.resolve("pages").resolve("compare-" + neuron + ".html");
             AtomicFiles.writeString(file, c.toHtml());
             out.println("compared with " + url + ": " + file.toAbsolutePath());
         } catch (NeuroscanException e) {
             out.println("neuroscope: " + url + " (not compared: " + e.getMessage() + ")");
-            out.println("  with a saved copy: neuroscan compare --run " + dir + " --neuron " + neuron + " --neuroscope SAVED_PAGE.html");
+            out.println("  with a saved copy: neuroscan compare --run " + dir + layer + " --neuron " + neuron + " --neuroscope SAVED_PAGE.html");
         }
     }
 

@@ -24,6 +24,10 @@ public final class Main implements Runnable {
                     + "in the terminal, write its page and compare with neuroscope.io.")
     Integer neuron;
 
+    @CommandLine.Option(names = "--layer", defaultValue = "0", paramLabel = "L",
+            description = "With --neuron: the neuron's layer, 0..n_layers-1 (default: ${DEFAULT-VALUE}; every layer is scanned).")
+    int layer;
+
     @CommandLine.Option(names = "--top-k", defaultValue = "20", paramLabel = "K", description = "With --neuron: examples kept per neuron (default: ${DEFAULT-VALUE}).")
     int topK;
 
@@ -46,7 +50,7 @@ public final class Main implements Runnable {
             spec.commandLine().usage(spec.commandLine().getOut());
             return;
         }
-        Flagship.run(neuron, topK, cache, modelOptions, datasetOptions, engineOptions, spec.commandLine().getOut());
+        Flagship.run(layer, neuron, topK, cache, modelOptions, datasetOptions, engineOptions, spec.commandLine().getOut());
     }
 
     /** The exit code of a usage error (an unknown option, a missing or malformed value); other errors exit 1. */

@@ -66,7 +66,8 @@ final class ScanJob {
                     .withPadding(req.includePadding(), m.tokenizer().padId())
                     .withResume(req.resume())
                     .withCheckpointEvery(req.checkpointEvery())
-                    .withQuiet(req.quiet());
+                    .withQuiet(req.quiet())
+                    .withHook(neuroscan.store.Hook.of(m.model().cfg()));
             long total = docs.count().isPresent()
                     ? Math.max(0, Math.min(req.range().end(), docs.count().getAsLong()) - req.range().start()) : -1;
             try (var listener = new ProgressListener(req.quiet(), total)) {

@@ -22,13 +22,17 @@ final class ShowCommand implements Callable<Integer> {
     @Mixin
     RunOptions runOptions;
 
-    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index, 0..d_mlp-1.")
+    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index in its layer, 0..d_mlp-1.")
     int neuron;
+
+    @Option(names = "--layer", defaultValue = "0", paramLabel = "L", description = "Layer of the neuron, 0..n_layers-1 (default: ${DEFAULT-VALUE}).")
+    int layer;
 
     @Option(names = "--format", paramLabel = "FMT", description = "text, html or json (default: html when --html is given, else text).")
     String format;
 
-    @Option(names = "--html", paramLabel = "FILE", description = "Write the page here (default with --format html: RUN/pages/<N>.html).")
+    @Option(names = "--html", paramLabel = "FILE", description = "Write the page here (default with --format html: "
+            + "RUN/pages/<N>.html; for a model of several layers RUN/pages/<L>/<N>.html).")
     String html;
 
     @Spec
@@ -42,14 +46,13 @@ final class ShowCommand implements Callable<Integer> {
         }
         Path runDir = runOptions.dir();
         try (RunReports reports = runOptions.open()) {
-            reports.checkNeuron(neuron);
-            NeuronReport r = reports.report(neuron);
+            NeuronReport r = reports.report(reports.flat(layer, neuron));
             var out = spec.commandLine().getOut();
             switch (fmt) {
                 case "json" -> out.println(r.toJson());
                 case "text" -> out.print(TextView.render(r, Colors.mode(Colors.stdoutIsTerminal(), System.getenv())));
                 default -> {
-                    Path file = html != null ? ModelOptions.path(html) : runDir.resolve("pages").resolve(neuron + ".html");
+                    Path file = html != null ? ModelOptions.path(html) : pagePath(runDir, reports.hook(), layer, neuron, "");
                     HtmlPage.write(r, file);
                     out.println(file.toAbsolutePath());
                 }
@@ -57,5 +60,15 @@ final class ShowCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * RUN/pages/[prefix]N.html, or RUN/pages/L/[prefix]N.html for a model of several layers: the site's layout, so
+     * a page's links to its neighbours and other layers resolve beside it.
+     */
+    static Path pagePath(Path runDir, neuroscan.store.Hook hook, int layer, int neuron, String prefix) {
+        Path pages = runDir.resolve("pages");
+        if (hook.nLayers() > 1) pages = pages.resolve(Integer.toString(layer));
+        return pages.resolve(prefix + neuron + ".html");
     }
 }

@@ -15,13 +15,16 @@ import java.util.concurrent.Callable;
 /** {@code neuroscan trace}: every token of a text with one neuron's activation. */
 @Command(name = "trace", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run a text through the model and print each token with a neuron's activation "
-                + "(blocks.0.mlp.hook_post). Tokens are [BOS] + tokenizer(text), as TransformerLens's to_tokens.")
+                + "(blocks.L.mlp.hook_post; hook_mid for SoLU models). Tokens are [BOS] + tokenizer(text), as TransformerLens's to_tokens.")
 final class TraceCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index, 0..d_mlp-1.")
+    @Option(names = "--neuron", required = true, paramLabel = "N", description = "Neuron index in its layer, 0..d_mlp-1.")
     int neuron;
+
+    @Option(names = "--layer", defaultValue = "0", paramLabel = "L", description = "Layer of the neuron, 0..n_layers-1 (default: ${DEFAULT-VALUE}).")
+    int layer;
 
     @Option(names = "--text", required = true, paramLabel = "TEXT", description = "The text to run.")
     String text;
@@ -39,8 +42,8 @@ final class TraceCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!format.equals("text") && !format.equals("json")) throw new NeuroscanException("--format must be text or json, not " + format);
         var r = modelOptions.resolve(ModelOptions.known());
-        int dMlp = r.model().cfg().dMlp();
-        if (neuron < 0 || neuron >= dMlp) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (dMlp - 1));
+        var hook = neuroscan.store.Hook.of(r.model().cfg());
+        int g = neuroscan.report.RunReports.flat(hook, layer, neuron), width = hook.neurons();
         int nCtx = r.model().cfg().nCtx();
         int[] ids = r.tokenizer().toTokens(text, nCtx + 1);
         if (ids.length > nCtx) {   // never silently: say the text was cut
@@ -51,7 +54,7 @@ final class TraceCommand implements Callable<Integer> {
         float[] acts = new float[ids.length];
         try (Engine engine = engineOptions.open(r.model().weights(), false)) {
             float[] post = engine.hookPost(ids);
-            for (int p = 0; p < ids.length; p++) acts[p] = post[p * dMlp + neuron];
+            for (int p = 0; p < ids.length; p++) acts[p] = post[p * width + g];
         }
         String[] tokens = r.tokenizer().displayTokens(ids);
         PrintWriter out = spec.commandLine().getOut();
@@ -66,7 +69,7 @@ final class TraceCommand implements Callable<Integer> {
             for (float v : acts) actNode.add(v);
             out.println(json.writeValueAsString(o));
         } else {
-            out.printf("L0N%d on %d tokens (%s)%n", neuron, ids.length, r.modelSource().spec());
+            out.printf("%s on %d tokens (%s, %s)%n", hook.label(g), ids.length, r.modelSource().spec(), hook.key(layer));
             out.printf("%5s  %10s  %s%n", "pos", "activation", "token");
             for (int p = 0; p < ids.length; p++) {
                 out.printf("%5d  %10.4f  %s%n", p, acts[p], Printable.quote(tokens[p]));

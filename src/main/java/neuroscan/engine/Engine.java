@@ -3,24 +3,30 @@ package neuroscan.engine;
 import java.util.List;
 
 /**
- * Runs the model to {@code blocks.0.mlp.hook_post}. Implementations: {@link ReferenceEngine} (plain loops,
+ * Runs the model to the scanned hook of every layer ({@code blocks.{l}.mlp.hook_post}; {@code hook_mid} for
+ * SoLU: {@link neuroscan.model.ModelConfig#hook()}). Implementations: {@link ReferenceEngine} (plain loops,
  * the twin everything is tested against), the Vector API CPU engine, OpenCL and CUDA.
+ *
+ * <p>Neurons are indexed flat over the layers, g = layer * d_mlp + n, everywhere an engine hands them out.
  */
 public interface Engine extends AutoCloseable {
 
-    /** d_mlp: the number of neurons. */
-    int dMlp();
+    /** Every layer's neurons, n_layers * d_mlp: the width of {@link #docMax}'s and {@link #hookPost}'s rows. */
+    int neurons();
 
     /**
-     * For each document d (tokens already include BOS; length 1..n_ctx) and neuron n:
-     * {@code max[d * dMlp + n]} = max over positions of hook_post[pos][n], and {@code argmax[d * dMlp + n]}
-     * its first position on ties. Where some activation of the document is NaN, the max is NaN (at the first
-     * NaN position) on every engine, so the store's merge refuses and counts it per neuron. Arrays are
-     * caller-allocated with at least docs.size() * dMlp entries.
+     * For each document d (tokens already include BOS; length 1..n_ctx) and flat neuron g:
+     * {@code max[d * neurons + g]} = max over positions of the scanned hook[pos][g], and
+     * {@code argmax[d * neurons + g]} its first position on ties. Where some activation of the document is NaN,
+     * the max is NaN (at the first NaN position) on every engine, so the store's merge refuses and counts it per
+     * neuron. Arrays are caller-allocated with at least docs.size() * neurons entries.
      */
     void docMax(List<int[]> docs, float[] max, int[] argmax);
 
-    /** Per-position activations of one document, flattened [tokens.length, d_mlp] (for pages and trace). */
+    /**
+     * Per-position activations of one document, every layer's scanned hook (hook_post, or hook_mid for SoLU),
+     * flattened [tokens.length, neurons] with flat neuron indices (for pages and trace).
+     */
     float[] hookPost(int[] tokens);
 
     /**

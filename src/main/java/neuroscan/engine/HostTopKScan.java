@@ -20,7 +20,7 @@ public final class HostTopKScan implements TopKScan {
 
     @Override
     public void add(List<int[]> docs, int[] docIds) {
-        int need = docs.size() * engine.dMlp();
+        int need = docs.size() * engine.neurons();
         if (max.length < need) {
             max = new float[need];
             argmax = new int[need];

@@ -7,43 +7,43 @@ import java.util.List;
 /** {@link Engine} over {@link ReferenceForward}: slow and exact; the oracle for the fast engines. */
 public final class ReferenceEngine implements Engine {
     private final ReferenceForward forward;
-    private final int dMlp;
+    private final int neurons;
 
     public ReferenceEngine(Weights weights) {
         this.forward = new ReferenceForward(weights);
-        this.dMlp = weights.cfg().dMlp();
+        this.neurons = weights.cfg().neurons();
     }
 
     @Override
-    public int dMlp() {
-        return dMlp;
+    public int neurons() {
+        return neurons;
     }
 
     @Override
     public void docMax(List<int[]> docs, float[] max, int[] argmax) {
         for (int d = 0; d < docs.size(); d++) {
             int[] t = docs.get(d);
-            float[] post = forward.hookPost(t);
-            for (int n = 0; n < dMlp; n++) {
+            float[] acts = forward.activations(t);
+            for (int n = 0; n < neurons; n++) {
                 float best = Float.NEGATIVE_INFINITY;
                 int at = -1;
                 for (int p = 0; p < t.length; p++) {
-                    float v = post[p * dMlp + n];
+                    float v = acts[p * neurons + n];
                     // strict: the first position wins ties; a NaN activation makes the max NaN (first NaN's position)
                     if (v > best || (v != v && best == best)) {
                         best = v;
                         at = p;
                     }
                 }
-                max[d * dMlp + n] = best;
-                argmax[d * dMlp + n] = at;
+                max[d * neurons + n] = best;
+                argmax[d * neurons + n] = at;
             }
         }
     }
 
     @Override
     public float[] hookPost(int[] tokens) {
-        return forward.hookPost(tokens);
+        return forward.activations(tokens);
     }
 
     @Override

@@ -5,9 +5,10 @@ import neuroscan.model.Tensor;
 import neuroscan.model.Weights;
 
 /**
- * The plain, exact forward pass to {@code blocks.L.mlp.hook_post}: DESIGN.md's math written out as
- * loops, one document at a time, accumulating in double. Every faster engine (Vector API, OpenCL, CUDA)
- * is tested against this twin. Deliberately simple; speed is not its job.
+ * The plain, exact forward pass to {@code blocks.L.mlp.hook_post} (and SoLU's {@code hook_mid}) of every
+ * layer: DESIGN.md's math written out as loops, one document at a time, accumulating in double. Every
+ * faster engine (Vector API, OpenCL, CUDA) is tested against this twin. Deliberately simple; speed is not
+ * its job.
  */
 public final class ReferenceForward {
     private final Weights w;
@@ -18,25 +19,51 @@ public final class ReferenceForward {
         this.c = weights.cfg();
     }
 
-    /** {@code blocks.0.mlp.hook_post} for one document: [tokens.length][d_mlp], flattened row-major. */
-    public float[] hookPost(int[] tokens) {
-        return hookPost(tokens, 0);
+    /** One layer's MLP activations for one document, each flattened [L, d_mlp]; {@code mid} is null for GELU. */
+    public record Mlp(float[] mid, float[] post) {
+        /** The hook neuroscan scans: hook_mid for SoLU, else hook_post ({@link ModelConfig#hook()}). */
+        public float[] scanned() {
+            return mid != null ? mid : post;
+        }
     }
 
     /** {@code blocks.layer.mlp.hook_post} for one document, flattened [L, d_mlp]. */
     public float[] hookPost(int[] tokens, int layer) {
+        return layers(tokens, layer)[layer].post();
+    }
+
+    /** The MLPs of layers 0..last for one document (later blocks cannot change them, so they are not run). */
+    public Mlp[] layers(int[] tokens, int last) {
         int L = tokens.length, dm = c.dModel();
         if (L > c.nCtx()) throw new IllegalArgumentException(L + " tokens > n_ctx " + c.nCtx());
+        if (last < 0 || last >= c.nLayers()) throw new IllegalArgumentException("layer " + last + " outside 0.." + (c.nLayers() - 1));
         float[] x = embed(tokens);
-        for (int l = 0; ; l++) {
+        Mlp[] out = new Mlp[last + 1];
+        for (int l = 0; l <= last; l++) {
             Weights.Block b = w.blocks().get(l);
             float[] attn = attention(b, layerNorm(x, L, b.ln1_w(), b.ln1_b()), L);
             for (int i = 0; i < L * dm; i++) x[i] += attn[i];            // resid_mid
-            float[] post = mlpPost(b, layerNorm(x, L, b.ln2_w(), b.ln2_b()), L);
-            if (l == layer) return post;
-            float[] out = matmul(post, L, c.dMlp(), b.W_out().toArray(), dm, b.b_out().toArray());
-            for (int i = 0; i < L * dm; i++) x[i] += out[i];             // resid_post
+            out[l] = mlp(b, layerNorm(x, L, b.ln2_w(), b.ln2_b()), L);
+            if (l == last) break;
+            float[] mlpOut = matmul(out[l].post(), L, c.dMlp(), b.W_out().toArray(), dm, b.b_out().toArray());
+            for (int i = 0; i < L * dm; i++) x[i] += mlpOut[i];          // resid_post
         }
+        return out;
+    }
+
+    /**
+     * The scanned hook of every layer, flattened [L, n_layers * d_mlp]: row p holds neuron g = layer * d_mlp + n
+     * at {@code p * neurons + g}, the flat index scans and stores use.
+     */
+    public float[] activations(int[] tokens) {
+        int L = tokens.length, dMlp = c.dMlp(), width = c.neurons();
+        Mlp[] mlps = layers(tokens, c.nLayers() - 1);
+        float[] all = new float[L * width];
+        for (int l = 0; l < mlps.length; l++) {
+            float[] h = mlps[l].scanned();
+            for (int p = 0; p < L; p++) System.arraycopy(h, p * dMlp, all, p * width + l * dMlp, dMlp);
+        }
+        return all;
     }
 
     /** x = W_E[t] + W_pos[0..L). */
@@ -56,8 +83,12 @@ public final class ReferenceForward {
 
     /** (v - mean) / sqrt(var + eps) * w + b per row; LNPre has no w, b; no normalization is identity. */
     float[] layerNorm(float[] x, int L, Tensor wT, Tensor bT) {
-        int dm = c.dModel();
         if (c.normalization() == null) return x.clone();
+        return normalize(x, L, c.dModel(), wT, bT);
+    }
+
+    /** LayerNorm of each of L rows of width dm (no w, b: LNPre). */
+    private float[] normalize(float[] x, int L, int dm, Tensor wT, Tensor bT) {
         float[] wv = wT == null ? null : wT.toArray(), bv = bT == null ? null : bT.toArray();
         float[] y = new float[L * dm];
         for (int p = 0; p < L; p++) {
@@ -125,11 +156,26 @@ public final class ReferenceForward {
         return r;
     }
 
-    /** hook_post = act(m @ W_in + b_in). */
-    float[] mlpPost(Weights.Block b, float[] m, int L) {
-        float[] pre = matmul(m, L, c.dModel(), b.W_in().toArray(), c.dMlp(), b.b_in().toArray());
-        for (int i = 0; i < pre.length; i++) pre[i] = (float) Gelu.apply(c.actFn(), pre[i]);
-        return pre;
+    /**
+     * pre = m @ W_in + b_in; GELU: hook_post = act(pre). SoLU (solu_ln): hook_mid = pre * softmax(pre) over the
+     * row's d_mlp neurons, hook_post = LN(hook_mid) over d_mlp with mlp.ln's weights (LNPre, none, unless the
+     * model's normalization is LN: TransformerLens's MLP).
+     */
+    Mlp mlp(Weights.Block b, float[] m, int L) {
+        int n = c.dMlp();
+        float[] pre = matmul(m, L, c.dModel(), b.W_in().toArray(), n, b.b_in().toArray());
+        if (!c.solu()) {
+            for (int i = 0; i < pre.length; i++) pre[i] = (float) Gelu.apply(c.actFn(), pre[i]);
+            return new Mlp(null, pre);
+        }
+        float[] mid = new float[pre.length];
+        for (int p = 0; p < L; p++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int j = 0; j < n; j++) max = Math.max(max, pre[p * n + j]);
+            for (int j = 0; j < n; j++) sum += Math.exp(pre[p * n + j] - max);
+            for (int j = 0; j < n; j++) mid[p * n + j] = (float) (pre[p * n + j] * Math.exp(pre[p * n + j] - max) / sum);
+        }
+        return new Mlp(mid, normalize(mid, L, n, b.mlp_ln_w(), b.mlp_ln_b()));
     }
 
     /** [rows, k] @ [k, n] + bias[n]. */

@@ -23,7 +23,7 @@ public final class ConfigReader {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private static final List<String> ACT_FNS = List.of("gelu", "gelu_new");
+    private static final List<String> ACT_FNS = List.of("gelu", "gelu_new", "solu_ln");
 
     public static ModelConfig read(Path configJson) {
         String file = configJson.getFileName().toString();
@@ -42,25 +42,29 @@ public final class ConfigReader {
 
     static ModelConfig parse(JsonNode c, String file) {
         var r = new Reader(c, file);
+        // before any size: an attention-only model fails on what it is, not on a missing d_mlp
+        refuseIf(r.bool("attn_only"), file, "attention-only model (attn_only): it has no MLP neurons to scan");
+        JsonNode mlp = c.get("d_mlp");
+        refuseIf(c.has("d_mlp") && (mlp.isNull() || (mlp.isNumber() && mlp.asDouble() <= 0)), file,
+                "d_mlp is " + (mlp == null ? null : show(mlp)) + ": a model without MLP neurons (attention-only) cannot be scanned");
         int nLayers = r.positiveInt("n_layers", null);
         int dModel = r.positiveInt("d_model", null);
         int nHeads = r.positiveInt("n_heads", null);
         int dHead = r.positiveInt("d_head", dModel / nHeads);
-        int dMlp = r.positiveInt("d_mlp", 4 * dModel);
+        int dMlp = r.positiveInt("d_mlp", 4 * dModel);   // TransformerLens's default when absent
         int nCtx = r.positiveInt("n_ctx", null);
         int dVocab = r.positiveInt("d_vocab", null);
 
         String actFn = r.string("act_fn", null);
         if (actFn == null) throw new NeuroscanException(file + ": missing key act_fn");
         if (!ACT_FNS.contains(actFn)) {
-            throw new NeuroscanException(file + ": act_fn '" + actFn + "' is not supported (gelu, gelu_new)");
+            throw new NeuroscanException(file + ": act_fn '" + actFn + "' is not supported (gelu, gelu_new, solu_ln)");
         }
         String norm = c.has("normalization") ? r.string("normalization", null) : r.string("normalization_type", null);
         if ("None".equals(norm)) norm = null;
         if (norm != null && !norm.equals("LN") && !norm.equals("LNPre")) {
             throw new NeuroscanException(file + ": normalization '" + norm + "' is not supported (LN, LNPre, None)");
         }
-        refuseIf(r.bool("attn_only"), file, "attn_only models have no MLP neurons");
         refuseIf(r.bool("shortformer_pos"), file, "shortformer_pos is not supported");
         String posType = r.string("positional_embedding_type", "standard");
         refuseIf(!posType.equals("standard"), file, "positional_embedding_type '" + posType + "' is not supported (standard)");

@@ -6,6 +6,8 @@ import neuroscan.engine.Engine;
 import neuroscan.format.Sha256;
 import neuroscan.model.LoadedModel;
 import neuroscan.model.ModelLoader;
+import neuroscan.hub.Known;
+import neuroscan.store.Hook;
 import neuroscan.store.Manifest;
 import neuroscan.store.StoreFile;
 import neuroscan.store.TokenCache;
@@ -42,9 +44,11 @@ public final class RunReports implements AutoCloseable {
     private final LoadedModel model;
     private final Tokenizer tokenizer;
     private final ReportEngines engines;
-    private final int dMlp;
+    /** The store's layers; reports name neurons by layer and index in it, the store by flat index. */
+    private final Hook hook;
+    private final int neurons;
 
-    private RunReports(Manifest manifest, TopK topK, TokenCache tokens, LoadedModel model, Tokenizer tokenizer,
+    private RunReports(Manifest manifest, TopK topK, Hook hook, TokenCache tokens, LoadedModel model, Tokenizer tokenizer,
                        ReportEngines engines) {
         this.manifest = manifest;
         this.topK = topK;
@@ -52,7 +56,8 @@ public final class RunReports implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.engines = engines;
-        this.dMlp = topK.dMlp();
+        this.hook = hook;
+        this.neurons = topK.neurons();
     }
 
     /** The manifest of a finished run; a missing directory or an unfinished scan is refused, saying what to do. */
@@ -84,11 +89,13 @@ public final class RunReports implements AutoCloseable {
             throw new NeuroscanException(run.resolve(TokenCache.NAME) + ": holds documents " + cache.docs() + ", " + Manifest.NAME
                     + " says " + m.docs() + " (a token cache from another run or shard?)");
         }
-        for (int n = 0; n < store.dMlp(); n++) {
+        Hook hook = file.hook();
+        for (int n = 0; n < store.neurons(); n++) {
             for (TopK.Example e : store.examples(n)) {
                 int len = m.includePadding() ? Math.max(m.nCtx(), cache.length(e.doc())) : cache.length(e.doc());
                 if (e.pos() >= len) {
-                    throw new NeuroscanException(run.resolve(StoreFile.NAME) + ": corrupt store: rank " + e.rank() + " of neuron " + n
+                    throw new NeuroscanException(run.resolve(StoreFile.NAME) + ": corrupt store: rank " + e.rank() + " of neuron "
+                            + (hook.nLayers() == 1 ? "" + n : hook.label(n))
                             + " puts the max of document " + e.doc() + " at position " + e.pos() + ", past its " + len + " tokens");
                 }
             }
@@ -97,18 +104,29 @@ public final class RunReports implements AutoCloseable {
         if (sha != null && !sha.equals(Sha256.file(ModelLoader.findCheckpoint(model.dir())))) {
             throw new NeuroscanException(modelSpec + " is not the model " + run + " was scanned with (sha256 differs); pass --model with that model");
         }
-        if (model.cfg().dMlp() != store.dMlp()) {
-            throw new NeuroscanException(run + ": store has d_mlp " + store.dMlp() + " but the model has " + model.cfg().dMlp());
+        Hook want = Hook.of(model.cfg());
+        if (!want.equals(hook)) {
+            throw new NeuroscanException(run + ": store has " + describe(hook) + " but the model has " + describe(want));
         }
-        return new RunReports(m, store, cache, model, tokenizer, engines.get());
+        return new RunReports(m, store, hook, cache, model, tokenizer, engines.get());
+    }
+
+    private static String describe(Hook h) {
+        return h.nLayers() == 1 && h.name().equals(Hook.POST) ? "d_mlp " + h.dMlp()
+                : h.nLayers() + (h.nLayers() == 1 ? " layer" : " layers") + " of d_mlp " + h.dMlp() + " (" + h.name() + ")";
     }
 
     public Manifest manifest() {
         return manifest;
     }
 
+    /** Neurons per layer. */
     public int dMlp() {
-        return dMlp;
+        return hook.dMlp();
+    }
+
+    public Hook hook() {
+        return hook;
     }
 
     /** What the activations are recomputed on, e.g. "reference, 4 workers". */
@@ -116,15 +134,33 @@ public final class RunReports implements AutoCloseable {
         return engines.describe();
     }
 
+    /** neuroscope.io's page of flat neuron g, for the models it has pages for (the aliases neuroscan knows). */
     public String neuroscopeUrl(int neuron) {
-        return "gelu-1l".equals(manifest.model().id()) ? NeuroscopePage.url("gelu-1l", 0, neuron) : null;
+        String id = manifest.model().id();
+        return id != null && Known.model(id).isPresent() && Known.model(id).get().alias().equals(id)
+                ? NeuroscopePage.url(id, hook.layer(neuron), hook.inLayer(neuron)) : null;
+    }
+
+    /** The flat index of {@code --layer layer --neuron neuron}; out of range is one line naming the ranges. */
+    public int flat(int layer, int neuron) {
+        return flat(hook, layer, neuron);
+    }
+
+    /** As {@link #flat(int, int)}, for a hook (trace has a model but no run). */
+    public static int flat(Hook hook, int layer, int neuron) {
+        if (layer < 0 || layer >= hook.nLayers()) {
+            throw new NeuroscanException("--layer " + layer + " is outside 0.." + (hook.nLayers() - 1)
+                    + (hook.nLayers() == 1 ? " (the model has one layer)" : ""));
+        }
+        if (neuron < 0 || neuron >= hook.dMlp()) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (hook.dMlp() - 1));
+        return hook.flat(layer, neuron);
     }
 
     public void checkNeuron(int neuron) {
-        if (neuron < 0 || neuron >= dMlp) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (dMlp - 1));
+        if (neuron < 0 || neuron >= neurons) throw new NeuroscanException("--neuron " + neuron + " is outside 0.." + (neurons - 1));
     }
 
-    /** One neuron's report, with a forward pass over its top documents. */
+    /** One neuron's report (flat index, {@link #flat}), with a forward pass over its top documents. */
     public NeuronReport report(int neuron) {
         checkNeuron(neuron);
         Map<Integer, float[]> acts = new HashMap<>();
@@ -137,17 +173,18 @@ public final class RunReports implements AutoCloseable {
             engines.release(e);
         }
         var w = model.weights();
-        var logits = w.W_U() == null ? null : LogitEffect.compute(w, neuron, tokenizer::display, 10, 5);
+        var logits = w.W_U() == null ? null : LogitEffect.compute(w, hook.layer(neuron), hook.inLayer(neuron), tokenizer::display, 10, 5);
         return build(neuron, (n, doc) -> acts.get(doc), logits);
     }
 
     /**
-     * Every neuron's report for a site: each document in any top-k list runs through the model once, the
-     * engines' workers taking documents from a shared counter, keeping only the columns some neuron needs.
+     * Every neuron's report for a site, in flat order (layer by layer): each document in any top-k list runs
+     * through the model once, the engines' workers taking documents from a shared counter, keeping only the
+     * columns some neuron needs.
      */
     public List<NeuronReport> all() {
         Map<Integer, List<Integer>> neuronsOfDoc = new HashMap<>();
-        for (int n = 0; n < dMlp; n++) {
+        for (int n = 0; n < neurons; n++) {
             for (TopK.Example e : topK.examples(n)) neuronsOfDoc.computeIfAbsent(e.doc(), d -> new ArrayList<>()).add(n);
         }
         Map<Long, float[]> acts = new ConcurrentHashMap<>();
@@ -178,9 +215,12 @@ public final class RunReports implements AutoCloseable {
         }
         // W_U is read once for all neurons, not once per neuron.
         var weights = model.weights();
-        var logits = weights.W_U() == null ? null : LogitEffect.computeAll(weights, 0, tokenizer::display, 10, 5);
-        return IntStream.range(0, dMlp).mapToObj(n -> build(n, (nn, d) -> acts.get(key(nn, d)),
-                logits == null ? null : logits.get(n))).toList();
+        List<NeuronReport.Logits> logits = new ArrayList<>();
+        if (weights.W_U() != null) {
+            for (int l = 0; l < hook.nLayers(); l++) logits.addAll(LogitEffect.computeAll(weights, l, tokenizer::display, 10, 5));
+        }
+        return IntStream.range(0, neurons).mapToObj(n -> build(n, (nn, d) -> acts.get(key(nn, d)),
+                logits.isEmpty() ? null : logits.get(n))).toList();
     }
 
     /** A worker's result; its exception as it was thrown (a NeuroscanException stays one line). */
@@ -228,13 +268,14 @@ public final class RunReports implements AutoCloseable {
             for (float v : a) min = Math.min(min, v);
             examples.add(new NeuronReport.Example(e.rank(), e.doc(), e.max(), min, e.pos(), List.of(display), a));
         }
-        return new NeuronReport(manifest.model().id(), manifest.dataset().id(), 0, neuron, logits, examples, dMlp,
-                neuroscopeUrl(neuron), manifest.nanCount(neuron) + bad);
+        return new NeuronReport(manifest.model().id(), manifest.dataset().id(), hook.layer(neuron), hook.inLayer(neuron), logits,
+                examples, hook.dMlp(), neuroscopeUrl(neuron), manifest.nanCount(neuron) + bad)
+                .withLayers(hook.nLayers() == 1 ? null : hook.nLayers());
     }
 
     private float[] column(float[] post, int neuron) {
-        float[] c = new float[post.length / dMlp];
-        for (int p = 0; p < c.length; p++) c[p] = post[p * dMlp + neuron];
+        float[] c = new float[post.length / neurons];
+        for (int p = 0; p < c.length; p++) c[p] = post[p * neurons + neuron];
         return c;
     }
 

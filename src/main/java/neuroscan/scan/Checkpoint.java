@@ -3,6 +3,7 @@ package neuroscan.scan;
 import neuroscan.NeuroscanException;
 import neuroscan.format.AtomicFiles;
 import neuroscan.store.DocRange;
+import neuroscan.store.Hook;
 import neuroscan.store.Manifest;
 import neuroscan.store.StoreFile;
 import neuroscan.store.TokenCache;
@@ -47,14 +48,14 @@ final class Checkpoint {
     }
 
     /** The saved state, or null when there is none (a fresh scan, or a kill before the first checkpoint). */
-    State load(int rangeStart, int topK, int dMlp, boolean includePadding) {
+    State load(int rangeStart, int topK, Hook hook, boolean includePadding) {
         Path f = dir.resolve(STATE);
         if (!Files.isRegularFile(f)) return null;
         StoreFile s = StoreFile.read(f);
         TopK t = s.topK();
-        if (t.k() != topK || t.dMlp() != dMlp || s.includePadding() != includePadding || s.docs().start() != rangeStart) {
-            throw new NeuroscanException(f + ": checkpoint is for top_k " + t.k() + ", d_mlp " + t.dMlp() + ", documents "
-                    + s.docs() + "; expected top_k " + topK + ", d_mlp " + dMlp + " from document " + rangeStart
+        if (t.k() != topK || !s.hook().equals(hook) || s.includePadding() != includePadding || s.docs().start() != rangeStart) {
+            throw new NeuroscanException(f + ": checkpoint is for top_k " + t.k() + ", " + describe(s.hook()) + ", documents "
+                    + s.docs() + "; expected top_k " + topK + ", " + describe(hook) + " from document " + rangeStart
                     + " (delete " + dir + " to start over)");
         }
         Map<String, String> m = s.extra();
@@ -66,6 +67,10 @@ final class Checkpoint {
             throw new NeuroscanException(f + ": corrupt checkpoint: nan_neurons: " + e.getMessage() + " (delete " + dir + " to start over)");
         }
         return new State(s, Long.parseLong(m.getOrDefault("n_tokens", "0")), timings);
+    }
+
+    private static String describe(Hook h) {
+        return h.nLayers() == 1 && h.name().equals(Hook.POST) ? "d_mlp " + h.dMlp() : h.nLayers() + " layers of " + h.dMlp() + " " + h.name();
     }
 
     private static double d(Map<String, String> m, String key) {
@@ -90,7 +95,7 @@ final class Checkpoint {
         m.put("checkpoint_s", Double.toString(timings.checkpointS()));
         m.put("total_s", Double.toString(timings.totalS()));
         m.put("sessions", Integer.toString(timings.sessions()));
-        new StoreFile(state.topK(), state.docs(), state.includePadding(), m).write(dir.resolve(STATE));
+        new StoreFile(state.topK(), state.docs(), state.includePadding(), m, state.hook()).write(dir.resolve(STATE));
     }
 
     void writeChunk(int chunkStart, List<int[]> tokens) {

@@ -2,6 +2,7 @@ package neuroscan.scan;
 
 import neuroscan.NeuroscanException;
 import neuroscan.store.DocRange;
+import neuroscan.store.Hook;
 
 import java.nio.file.Path;
 
@@ -24,10 +25,12 @@ import java.nio.file.Path;
  * @param batchTokens     token budget of one engine call (documents x longest length in the batch)
  * @param maxBatchDocs    most documents in one engine call
  * @param quiet           no {@link ScanListener#note} lines ({@code --quiet})
+ * @param hook            the model's scanned hook and layers ({@code Hook.of(config)}); null: one layer's hook_post
+ *                        at the engine's width
  */
 public record ScanOptions(Path outDir, int topK, DocRange range, boolean includePadding, int padToken, int nCtx,
                           int threads, boolean resume, int checkpointEvery, int windowDocs, int batchTokens,
-                          int maxBatchDocs, boolean quiet) {
+                          int maxBatchDocs, boolean quiet, Hook hook) {
 
     public static final int DEFAULT_TOP_K = 20;
     public static final int DEFAULT_CHECKPOINT_EVERY = 2048;
@@ -45,43 +48,47 @@ public record ScanOptions(Path outDir, int topK, DocRange range, boolean include
     /** Top-k 20, all documents, no padding, a tokenizer thread per core, checkpoints every 2048 documents. */
     public static ScanOptions defaults(Path outDir, int nCtx) {
         return new ScanOptions(outDir, DEFAULT_TOP_K, DocRange.ALL, false, -1, nCtx,
-                Runtime.getRuntime().availableProcessors(), false, DEFAULT_CHECKPOINT_EVERY, 1024, 16384, 64, false);
+                Runtime.getRuntime().availableProcessors(), false, DEFAULT_CHECKPOINT_EVERY, 1024, 16384, 64, false, null);
     }
 
     public ScanOptions withTopK(int k) {
-        return new ScanOptions(outDir, k, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet);
+        return new ScanOptions(outDir, k, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
     }
 
     /** {@code --doc-range} and {@code --max-docs} together: e.g. {@code DocRange.parse("100:").limit(50)}. */
     public ScanOptions withRange(DocRange r) {
-        return new ScanOptions(outDir, topK, r, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet);
+        return new ScanOptions(outDir, topK, r, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
     }
 
     public ScanOptions withPadding(boolean include, int pad) {
-        return new ScanOptions(outDir, topK, range, include, pad, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet);
+        return new ScanOptions(outDir, topK, range, include, pad, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
     }
 
     public ScanOptions withThreads(int n) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, n, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, n, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
     }
 
     public ScanOptions withResume(boolean r) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, r, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, r, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
     }
 
     public ScanOptions withCheckpointEvery(int docs) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, docs, windowDocs, batchTokens, maxBatchDocs, quiet);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, docs, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
     }
 
     public ScanOptions withWindowDocs(int docs) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, docs, batchTokens, maxBatchDocs, quiet);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, docs, batchTokens, maxBatchDocs, quiet, hook);
     }
 
     public ScanOptions withBatch(int tokens, int docs) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, tokens, docs, quiet);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, tokens, docs, quiet, hook);
+    }
+
+    public ScanOptions withHook(Hook h) {
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, h);
     }
 
     public ScanOptions withQuiet(boolean q) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, q);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, q, hook);
     }
 }

@@ -4,6 +4,7 @@ import neuroscan.data.Document;
 import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
 import neuroscan.engine.TopKScan;
+import neuroscan.store.Hook;
 import neuroscan.format.AtomicFiles;
 import neuroscan.store.DocRange;
 import neuroscan.store.Manifest;
@@ -40,11 +41,17 @@ import java.util.function.IntFunction;
  */
 public final class Scanner {
     private final Engine engine;
+    /** What the store's columns are: the model's hook over its layers. */
+    private final Hook hook;
     private final ScanOptions o;
     private final ScanListener listener;
 
     public Scanner(Engine engine, ScanOptions options, ScanListener listener) {
         this.engine = engine;
+        this.hook = options.hook() != null ? options.hook() : Hook.single(engine.neurons());
+        if (hook.neurons() != engine.neurons()) {
+            throw new IllegalArgumentException("the engine has " + engine.neurons() + " neurons, the scan's hook " + hook);
+        }
         this.o = options;
         this.listener = listener == null ? ScanListener.NONE : listener;
     }
@@ -106,10 +113,10 @@ public final class Scanner {
         }
         Checkpoint.removeStaleTemps(out);
         Checkpoint.removeStaleTemps(ckpt.dir());
-        Checkpoint.State state = prior == null ? null : ckpt.load(o.range().start(), o.topK(), engine.dMlp(), o.includePadding());
+        Checkpoint.State state = prior == null ? null : ckpt.load(o.range().start(), o.topK(), hook, o.includePadding());
         if (state == null) ckpt.clear();
-        if (state == null) checkStoreFits(o.topK(), engine.dMlp(), Runtime.getRuntime().maxMemory());
-        TopK initial = state == null ? new TopK(o.topK(), engine.dMlp()) : state.store().topK();
+        if (state == null) checkStoreFits(o.topK(), engine.neurons(), Runtime.getRuntime().maxMemory());
+        TopK initial = state == null ? new TopK(o.topK(), engine.neurons()) : state.store().topK();
         // closed on every path; an error of the scan stays the error (a failing close is added as suppressed)
         try (TopKScan scan = engine.topKScan(initial)) {
             Run run = new Run(sources, ckpt, prior, state, initial, scan, t0);
@@ -144,7 +151,10 @@ public final class Scanner {
         }
         String why = prior.resumeMismatch(request);
         if (why == null && prior.nCtx() != o.nCtx()) why = "n_ctx is " + prior.nCtx() + ", requested " + o.nCtx();
-        if (why == null && prior.dMlp() != engine.dMlp()) why = "d_mlp is " + prior.dMlp() + ", the engine has " + engine.dMlp();
+        if (why == null && !prior.layers().equals(hook)) {
+            why = prior.nLayers() + " layers of d_mlp " + prior.dMlp() + " " + prior.hook() + ", the model has " + hook.nLayers()
+                    + " of " + hook.dMlp() + " " + hook.name();
+        }
         if (why != null) throw new NeuroscanException(out + ": cannot resume: it holds a different scan (" + why + ")");
         return false;
     }
@@ -203,7 +213,7 @@ public final class Scanner {
                 if (next - lastCheckpoint >= o.checkpointEvery()) {
                     long k0 = System.nanoTime();
                     store = scan.store();   // read back (from the device) only here and at the end
-                    ckpt.save(pendingStart, pending, new StoreFile(store, new DocRange(start, next), o.includePadding()),
+                    ckpt.save(pendingStart, pending, new StoreFile(store, new DocRange(start, next), o.includePadding(), hook),
                             tokensDone, timings(windows.tokenizeNanos(), k0));
                     checkpointNs += System.nanoTime() - k0;
                     pending.clear();
@@ -251,7 +261,7 @@ public final class Scanner {
             if (chunks.isEmpty()) TokenCache.write(tokensFile, start, List.of());
             else TokenCache.concat(tokensFile, chunks);
             store = scan.store();
-            new StoreFile(store, new DocRange(start, docEnd), o.includePadding()).write(out.resolve(StoreFile.NAME));
+            new StoreFile(store, new DocRange(start, docEnd), o.includePadding(), hook).write(out.resolve(StoreFile.NAME));
             Manifest done = manifest(true, docEnd, end.datasetExhausted(), now());
             done.write(out);
             ckpt.clear();
@@ -274,7 +284,7 @@ public final class Scanner {
 
         Manifest manifest(boolean complete, int docEnd, boolean exhausted, String finished) {
             return new Manifest(Manifest.FORMAT, Manifest.version(), complete, sources.model(), sources.tokenizer(), sources.dataset(),
-                    StoreFile.HOOK, engine.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
+                    hook.name(), hook.nLayers(), hook.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
                     o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), store.nanNeurons(), backend,
                     topkMerge, timings(tokenizeNs, System.nanoTime()), created, finished);
         }

@@ -22,6 +22,9 @@ import java.util.Objects;
  * continues the same scan), last with {@code complete = true}, after the store and token cache, so a
  * complete manifest means the whole run is there. Unknown keys are ignored on read (newer versions).
  *
+ * @param hook           the scanned hook, {@code hook_post} or {@code hook_mid} (SoLU); manifests of single-layer runs
+ *                       written before more layers said {@code blocks.0.mlp.hook_post}, read as hook_post
+ * @param nLayers        layers scanned, each of {@code dMlp} neurons (absent in older manifests: 1)
  * @param requestedRange the {@code --doc-range}/{@code --max-docs} asked for, as {@code A:B} or {@code A:}
  * @param docStart       first global document index scanned
  * @param docEnd         one past the last global document index scanned (final once complete)
@@ -43,7 +46,7 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(String format, String neuroscanVersion, boolean complete,
                        Artifact model, Artifact tokenizer, Artifact dataset,
-                       String hook, int dMlp, int nCtx, int topK, boolean includePadding, Integer padToken,
+                       String hook, Integer nLayers, int dMlp, int nCtx, int topK, boolean includePadding, Integer padToken,
                        String requestedRange, int docStart, int docEnd, boolean datasetExhausted,
                        long nDocs, long nTokens, long nanSkipped, java.util.SortedMap<Integer, Long> nanNeurons, String backend, String topkMerge, Timings timings,
                        String created, String finished) {
@@ -53,6 +56,8 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
 
     public Manifest {
         if (topkMerge == null) topkMerge = TOPK_MERGE_DEFAULT;
+        if (nLayers == null) nLayers = 1;   // written before multi-layer models: one layer
+        if (Hook.normalize(hook) != null) hook = Hook.normalize(hook);
         nanNeurons = nanNeurons == null || nanNeurons.isEmpty() ? null
                 : java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(nanNeurons));
     }
@@ -111,6 +116,19 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
         return v == null ? "dev" : v;
     }
 
+    /** What the store's neurons are; the store is [k, n_layers * d_mlp] in memory. */
+    public Hook layers() {
+        String h = Hook.normalize(hook);
+        if (h == null) throw new NeuroscanException(NAME + ": hook is " + hook + ", expected hook_post or hook_mid");
+        if (nLayers < 1 || (long) nLayers * dMlp > Integer.MAX_VALUE - 8) throw new NeuroscanException(NAME + ": n_layers is " + nLayers);
+        return new Hook(h, nLayers, dMlp);
+    }
+
+    /** Every layer's neurons, n_layers * d_mlp (flat indices g = layer * d_mlp + n). */
+    public int neurons() {
+        return nLayers * dMlp;
+    }
+
     public Sources sources() {
         return new Sources(model, tokenizer, dataset);
     }
@@ -166,7 +184,7 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
     }
 
     public Manifest withComplete(boolean c, String finishedAt) {
-        return new Manifest(format, neuroscanVersion, c, model, tokenizer, dataset, hook, dMlp, nCtx, topK, includePadding,
+        return new Manifest(format, neuroscanVersion, c, model, tokenizer, dataset, hook, nLayers, dMlp, nCtx, topK, includePadding,
                 padToken, requestedRange, docStart, docEnd, datasetExhausted, nDocs, nTokens, nanSkipped, nanNeurons, backend, topkMerge,
                 timings, created, finishedAt);
     }

@@ -48,7 +48,8 @@ public final class Merge {
                     : !m.dataset().sameAs(f.dataset()) ? "different datasets (" + f.dataset() + " vs " + m.dataset() + ")"
                     : m.topK() != f.topK() ? "different top_k (" + f.topK() + " vs " + m.topK() + ")"
                     : m.includePadding() != f.includePadding() ? "one includes padding and the other does not"
-                    : !String.valueOf(m.hook()).equals(String.valueOf(f.hook())) || m.dMlp() != f.dMlp() || m.nCtx() != f.nCtx()
+                    : !String.valueOf(m.hook()).equals(String.valueOf(f.hook())) || !m.nLayers().equals(f.nLayers())
+                            || m.dMlp() != f.dMlp() || m.nCtx() != f.nCtx()
                     ? "different hooks or model shapes" : null;
             if (why != null) throw new NeuroscanException(first.dir() + " and " + r.dir() + ": cannot merge: " + why);
         }
@@ -73,7 +74,7 @@ public final class Merge {
         for (Run r : rs) {
             Manifest m = r.manifest();
             StoreFile s = StoreFile.read(r.dir().resolve(StoreFile.NAME));
-            if (!s.docs().equals(m.docs()) || s.topK().k() != m.topK() || s.topK().dMlp() != m.dMlp()
+            if (!s.docs().equals(m.docs()) || s.topK().k() != m.topK() || !s.hook().equals(m.layers())
                     || s.includePadding() != m.includePadding()) {
                 throw new NeuroscanException(r.dir().resolve(StoreFile.NAME) + ": store (documents " + s.docs() + ", top_k "
                         + s.topK().k() + ") disagrees with " + Manifest.NAME + " (documents " + m.docs() + ", top_k " + m.topK() + ")");
@@ -84,7 +85,7 @@ public final class Merge {
                         + Manifest.NAME + " says " + m.docs());
             }
             TopK shard = s.topK();
-            if (m.nanNeurons() != null) m.nanNeurons().forEach((n, cnt) -> { if (n >= 0 && n < m.dMlp() && cnt > 0) shard.addNanCount(n, cnt); });
+            if (m.nanNeurons() != null) m.nanNeurons().forEach((n, cnt) -> { if (n >= 0 && n < m.neurons() && cnt > 0) shard.addNanCount(n, cnt); });
             if (topK == null) topK = shard;
             else topK.merge(shard);
             caches.add(c);
@@ -99,10 +100,10 @@ public final class Merge {
         DocRange docs = new DocRange(lo.docStart(), hi.docEnd());
         String requested = new DocRange(lo.docStart(), DocRange.parse(hi.requestedRange()).end()).toString();
         TokenCache.concat(out.resolve(TokenCache.NAME), caches);
-        new StoreFile(topK, docs, lo.includePadding()).write(out.resolve(StoreFile.NAME));
+        new StoreFile(topK, docs, lo.includePadding(), lo.layers()).write(out.resolve(StoreFile.NAME));
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         Manifest merged = new Manifest(Manifest.FORMAT, Manifest.version(), true, lo.model(), lo.tokenizer(), lo.dataset(),
-                lo.hook(), lo.dMlp(), lo.nCtx(), lo.topK(), lo.includePadding(), lo.padToken(), requested, docs.start(), docs.end(),
+                lo.hook(), lo.nLayers(), lo.dMlp(), lo.nCtx(), lo.topK(), lo.includePadding(), lo.padToken(), requested, docs.start(), docs.end(),
                 hi.datasetExhausted(), nDocs, nTokens, topK.nanSkipped(), topK.nanNeurons(), String.join(", ", backends), String.join(", ", topkMerges),
                 timings, now, now);
         merged.write(out);

@@ -10,9 +10,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * {@code store.safetensors}: a {@link TopK} as three [k, d_mlp] tensors
- * {@code blocks.0.mlp.hook_post.max} (F32), {@code .doc} (I32, -1 = empty) and {@code .pos} (I32), plus
- * {@code __metadata__} naming the documents covered. The bytes depend only on the store's contents (fixed
+ * {@code store.safetensors}: a {@link TopK} as three [k, d_mlp] tensors per layer l,
+ * {@code blocks.{l}.mlp.hook_post.max} (F32), {@code .doc} (I32, -1 = empty) and {@code .pos} (I32)
+ * ({@code hook_mid} for SoLU), layer by layer, plus {@code __metadata__} naming the hook, the layers and the
+ * documents covered. In memory the layers sit side by side in one flat [k, n_layers * d_mlp] store
+ * ({@link Hook}); a single-layer store is byte for byte what neuroscan wrote before it knew more layers, and
+ * those files (metadata {@code hook = blocks.0.mlp.hook_post}, no {@code n_layers}) still read. The bytes depend only on the store's contents (fixed
  * tensor order, sorted metadata, no timestamps), so equal stores give equal files: resumed and merged
  * runs are compared byte for byte. Read from Python with numpy alone:
  * <pre>
@@ -25,33 +28,52 @@ import java.util.TreeMap;
  *
  * @param docs  the global document indices the store covers
  * @param extra further metadata (checkpoints keep counters here); empty for a finished run's store
+ * @param hook  what the store's columns are; its neurons() is topK's width
  */
-public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<String, String> extra) {
+public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<String, String> extra, Hook hook) {
     public static final String NAME = "store.safetensors";
+    /** The one hook of single-layer stores, the name they are written under (and were, before more layers). */
     public static final String HOOK = "blocks.0.mlp.hook_post";
     public static final String FORMAT = "neuroscan-store/1";
 
     public StoreFile {
         extra = Map.copyOf(extra);
+        if (hook.neurons() != topK.neurons()) {
+            throw new IllegalArgumentException("store of " + topK.neurons() + " neurons for " + hook.nLayers() + " x " + hook.dMlp());
+        }
     }
 
+    /** A single-layer hook_post store. */
     public StoreFile(TopK topK, DocRange docs, boolean includePadding) {
-        this(topK, docs, includePadding, Map.of());
+        this(topK, docs, includePadding, Map.of(), Hook.single(topK.neurons()));
+    }
+
+    public StoreFile(TopK topK, DocRange docs, boolean includePadding, Hook hook) {
+        this(topK, docs, includePadding, Map.of(), hook);
     }
 
     /** Writes atomically (temp file + rename); an earlier file survives a failed write. */
     public void write(Path file) {
         TopK t = topK;
-        long[] shape = {t.k(), t.dMlp()};
+        int layers = hook.nLayers(), dMlp = hook.dMlp();
+        long[] shape = {t.k(), dMlp};
+        float[] max = t.maxArray();
+        int[] doc = t.docArray(), pos = t.posArray();
         Map<String, Safetensors.Entry> tensors = new LinkedHashMap<>();
-        tensors.put(HOOK + ".max", Safetensors.Entry.f32(t.maxArray(), shape));
-        tensors.put(HOOK + ".doc", Safetensors.Entry.i32(t.docArray(), shape));
-        tensors.put(HOOK + ".pos", Safetensors.Entry.i32(t.posArray(), shape));
+        for (int l = 0; l < layers; l++) {
+            String key = hook.key(l);
+            tensors.put(key + ".max", Safetensors.Entry.f32(layers == 1 ? max : columns(max, t.k(), l, dMlp, t.neurons()), shape));
+            tensors.put(key + ".doc", Safetensors.Entry.i32(layers == 1 ? doc : columns(doc, t.k(), l, dMlp, t.neurons()), shape));
+            tensors.put(key + ".pos", Safetensors.Entry.i32(layers == 1 ? pos : columns(pos, t.k(), l, dMlp, t.neurons()), shape));
+        }
         Map<String, String> meta = new TreeMap<>(extra);   // sorted: deterministic header bytes
         meta.put("format", FORMAT);
-        meta.put("hook", HOOK);
+        // single-layer hook_post stores keep the metadata they always had (equal stores, equal bytes, old readers)
+        boolean legacy = layers == 1 && hook.name().equals(Hook.POST);
+        meta.put("hook", legacy ? HOOK : hook.name());
+        if (!legacy) meta.put("n_layers", Integer.toString(layers));
         meta.put("top_k", Integer.toString(t.k()));
-        meta.put("d_mlp", Integer.toString(t.dMlp()));
+        meta.put("d_mlp", Integer.toString(dMlp));
         meta.put("doc_start", Integer.toString(docs.start()));
         meta.put("doc_end", Integer.toString(docs.end()));
         meta.put("include_padding", Boolean.toString(includePadding));
@@ -66,17 +88,40 @@ public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<St
         if (!FORMAT.equals(m.get("format"))) {
             throw new NeuroscanException(name + ": not a neuroscan store (metadata format is " + m.get("format") + ", expected " + FORMAT + ")");
         }
-        Safetensors.Entry max = tensor(name, c, HOOK + ".max", "F32"), doc = tensor(name, c, HOOK + ".doc", "I32"),
-                pos = tensor(name, c, HOOK + ".pos", "I32");
-        if (max.shape().length != 2 || !Arrays.equals(max.shape(), doc.shape()) || !Arrays.equals(max.shape(), pos.shape())) {
-            throw new NeuroscanException(name + ": tensors " + HOOK + ".max/.doc/.pos must share one [k, d_mlp] shape, found "
-                    + Arrays.toString(max.shape()) + ", " + Arrays.toString(doc.shape()) + ", " + Arrays.toString(pos.shape()));
+        String hookName = m.containsKey("hook") ? Hook.normalize(m.get("hook")) : Hook.POST;
+        if (hookName == null) throw new NeuroscanException(name + ": metadata hook is " + m.get("hook") + ", expected hook_post or hook_mid");
+        int layers = m.containsKey("n_layers") ? intMeta(name, m, "n_layers") : 1;
+        if (layers < 1 || layers > 4096) throw new NeuroscanException(name + ": metadata n_layers is " + layers);
+        int k = -1, dMlp = -1;
+        float[] mx = null;
+        int[] dc = null, ps = null;
+        for (int l = 0; l < layers; l++) {
+            String key = "blocks." + l + ".mlp." + hookName;
+            Safetensors.Entry max = tensor(name, c, key + ".max", "F32"), doc = tensor(name, c, key + ".doc", "I32"),
+                    pos = tensor(name, c, key + ".pos", "I32");
+            if (max.shape().length != 2 || !Arrays.equals(max.shape(), doc.shape()) || !Arrays.equals(max.shape(), pos.shape())
+                    || (l > 0 && (max.shape()[0] != k || max.shape()[1] != dMlp))) {
+                throw new NeuroscanException(name + ": tensors " + key + ".max/.doc/.pos must share one [k, d_mlp] shape with every"
+                        + " layer's, found " + Arrays.toString(max.shape()) + ", " + Arrays.toString(doc.shape()) + ", "
+                        + Arrays.toString(pos.shape()));
+            }
+            if (l == 0) {
+                k = Math.toIntExact(max.shape()[0]);
+                dMlp = Math.toIntExact(max.shape()[1]);
+                if (k != intMeta(name, m, "top_k") || dMlp != intMeta(name, m, "d_mlp") || k < 1 || dMlp < 1
+                        || (long) k * dMlp * layers > Integer.MAX_VALUE - 8) {
+                    throw new NeuroscanException(name + ": metadata top_k/d_mlp " + m.get("top_k") + "/" + m.get("d_mlp")
+                            + " disagree with tensor shape " + Arrays.toString(max.shape()));
+                }
+                mx = new float[k * dMlp * layers];
+                dc = new int[mx.length];
+                ps = new int[mx.length];
+            }
+            place(max.toFloatArray(), mx, k, l, dMlp, layers);
+            place(doc.toIntArray(), dc, k, l, dMlp, layers);
+            place(pos.toIntArray(), ps, k, l, dMlp, layers);
         }
-        int k = Math.toIntExact(max.shape()[0]), dMlp = Math.toIntExact(max.shape()[1]);
-        if (k != intMeta(name, m, "top_k") || dMlp != intMeta(name, m, "d_mlp")) {
-            throw new NeuroscanException(name + ": metadata top_k/d_mlp " + m.get("top_k") + "/" + m.get("d_mlp")
-                    + " disagree with tensor shape " + Arrays.toString(max.shape()));
-        }
+        int width = dMlp * layers;
         DocRange docs;
         try {
             docs = new DocRange(intMeta(name, m, "doc_start"), intMeta(name, m, "doc_end"));
@@ -84,22 +129,38 @@ public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<St
             throw new NeuroscanException(name + ": bad doc_start/doc_end metadata " + m.get("doc_start") + ":" + m.get("doc_end"));
         }
         boolean padding = Boolean.parseBoolean(m.get("include_padding"));
-        float[] mx = max.toFloatArray();
-        int[] dc = doc.toIntArray(), ps = pos.toIntArray();
+        Hook hook = new Hook(hookName, layers, dMlp);
         for (int i = 0; i < dc.length; i++) {   // a corrupt store is one line here, not a failure in a page later
-            int r = i / dMlp, n = i % dMlp;
-            String at = name + ": corrupt store: rank " + r + " of neuron " + n;
+            int r = i / width, n = i % width;
+            String at = name + ": corrupt store: rank " + r + " of neuron " + (layers == 1 ? "" + n : hook.label(n));
             if (dc[i] < -1 || (dc[i] >= 0 && !docs.contains(dc[i]))) {
                 throw new NeuroscanException(at + " names document " + dc[i] + ", outside the store's documents " + docs);
             }
             if (dc[i] >= 0 && (ps[i] < -1 || (ps[i] == -1 && mx[i] != Float.NEGATIVE_INFINITY))) {
                 throw new NeuroscanException(at + " has position " + ps[i]);
             }
-            if (dc[i] >= 0 && r > 0 && dc[i - dMlp] < 0) throw new NeuroscanException(at + " follows an empty slot");
+            if (dc[i] >= 0 && r > 0 && dc[i - width] < 0) throw new NeuroscanException(at + " follows an empty slot");
         }
-        TopK t = TopK.of(k, dMlp, mx, dc, ps);
-        for (String key : new String[]{"format", "hook", "top_k", "d_mlp", "doc_start", "doc_end", "include_padding"}) m.remove(key);
-        return new StoreFile(t, docs, padding, m);
+        TopK t = TopK.of(k, width, mx, dc, ps);
+        for (String key : new String[]{"format", "hook", "n_layers", "top_k", "d_mlp", "doc_start", "doc_end", "include_padding"}) m.remove(key);
+        return new StoreFile(t, docs, padding, m, hook);
+    }
+
+    /** Layer l's [k, d_mlp] block of a flat [k, width] array. */
+    private static float[] columns(float[] a, int k, int l, int dMlp, int width) {
+        float[] r = new float[k * dMlp];
+        for (int i = 0; i < k; i++) System.arraycopy(a, i * width + l * dMlp, r, i * dMlp, dMlp);
+        return r;
+    }
+
+    private static int[] columns(int[] a, int k, int l, int dMlp, int width) {
+        int[] r = new int[k * dMlp];
+        for (int i = 0; i < k; i++) System.arraycopy(a, i * width + l * dMlp, r, i * dMlp, dMlp);
+        return r;
+    }
+
+    private static void place(Object layer, Object flat, int k, int l, int dMlp, int layers) {
+        for (int i = 0; i < k; i++) System.arraycopy(layer, i * dMlp, flat, i * dMlp * layers + l * dMlp, dMlp);
     }
 
     private static Safetensors.Entry tensor(String file, Safetensors.Contents c, String key, String dtype) {

@@ -9,8 +9,10 @@ import java.util.List;
  * max activation (dmax), sorted descending; equal values: lower document index first. Empty slots
  * (fewer than k documents seen) hold doc = pos = -1 and max = -inf and rank below every real entry.
  *
- * <p>Layout is [k, d_mlp] row-major, rank-major, exactly as stored in {@code store.safetensors}: row k-1
- * (the current k-th value of every neuron) is contiguous, which is what the merge scans.
+ * <p>Layout is [k, neurons] row-major, rank-major: row k-1 (the current k-th value of every neuron) is
+ * contiguous, which is what the merge scans. The neurons are every layer's, flat (g = layer * d_mlp + n,
+ * {@link neuroscan.model.ModelConfig#neurons()}); {@code store.safetensors} holds each layer's [k, d_mlp]
+ * column block under its own key ({@link StoreFile}).
  *
  * <p>The order (max desc, doc asc) is total over distinct documents, so the store after any sequence of
  * merges is the top k of the set of documents merged: independent of batch sizes and batch order. That
@@ -23,30 +25,30 @@ import java.util.List;
  */
 public final class TopK {
     private final int k;
-    private final int dMlp;
+    private final int neurons;
     private final float[] max;
     private final int[] doc;
     private final int[] pos;
     private final long[] nanPer;
 
     /** An empty store: every slot doc = pos = -1, max = -inf. */
-    public TopK(int k, int dMlp) {
-        if (k < 1 || dMlp < 1) throw new IllegalArgumentException("k and d_mlp must be positive: " + k + ", " + dMlp);
-        if ((long) k * dMlp > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("k * d_mlp too large");
+    public TopK(int k, int neurons) {
+        if (k < 1 || neurons < 1) throw new IllegalArgumentException("k and d_mlp must be positive: " + k + ", " + neurons);
+        if ((long) k * neurons > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("k * d_mlp too large");
         this.k = k;
-        this.dMlp = dMlp;
-        this.max = new float[k * dMlp];
-        this.doc = new int[k * dMlp];
-        this.pos = new int[k * dMlp];
-        this.nanPer = new long[dMlp];
+        this.neurons = neurons;
+        this.max = new float[k * neurons];
+        this.doc = new int[k * neurons];
+        this.pos = new int[k * neurons];
+        this.nanPer = new long[neurons];
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         Arrays.fill(doc, -1);
         Arrays.fill(pos, -1);
     }
 
     /** A store from its three [k, d_mlp] arrays (copied), e.g. read back from a file. */
-    public static TopK of(int k, int dMlp, float[] max, int[] doc, int[] pos) {
-        TopK t = new TopK(k, dMlp);
+    public static TopK of(int k, int neurons, float[] max, int[] doc, int[] pos) {
+        TopK t = new TopK(k, neurons);
         if (max.length != t.max.length || doc.length != t.doc.length || pos.length != t.pos.length) {
             throw new IllegalArgumentException("arrays must have k * d_mlp = " + t.max.length + " entries");
         }
@@ -60,27 +62,28 @@ public final class TopK {
         return k;
     }
 
-    public int dMlp() {
-        return dMlp;
+    /** The store's width: every layer's neurons, n_layers * d_mlp, indexed flat. */
+    public int neurons() {
+        return neurons;
     }
 
     /**
      * The merge (OpenCL twin: {@code topk_merge}). Offers a batch of per-document maxima,
-     * {@code batchMax[b * dMlp + n]} with first argmax {@code batchArgmax[b * dMlp + n]} for document
+     * {@code batchMax[b * neurons + n]} with first argmax {@code batchArgmax[b * neurons + n]} for document
      * {@code docIds[b]}, b in [0, nDocs). Per neuron, a candidate is compared with the current k-th entry
      * and only the few that beat it are inserted (an insertion step over at most k slots). Loops run
      * document-major so the batch arrays and row k-1 are read sequentially. Not parallelised: the batch
-     * is nDocs * dMlp comparisons, negligible beside the forward pass that produced it.
+     * is nDocs * neurons comparisons, negligible beside the forward pass that produced it.
      */
     public void merge(int nDocs, int[] docIds, float[] batchMax, int[] batchArgmax) {
-        if (docIds.length < nDocs || batchMax.length < (long) nDocs * dMlp || batchArgmax.length < (long) nDocs * dMlp) {
+        if (docIds.length < nDocs || batchMax.length < (long) nDocs * neurons || batchArgmax.length < (long) nDocs * neurons) {
             throw new IllegalArgumentException("batch arrays shorter than nDocs = " + nDocs);
         }
-        int last = (k - 1) * dMlp;
+        int last = (k - 1) * neurons;
         for (int b = 0; b < nDocs; b++) {
-            int d = docIds[b], row = b * dMlp;
+            int d = docIds[b], row = b * neurons;
             if (d < 0) throw new IllegalArgumentException("negative document index " + d);
-            for (int n = 0; n < dMlp; n++) {
+            for (int n = 0; n < neurons; n++) {
                 float v = batchMax[row + n];
                 if (beats(v, d, last + n)) {
                     insert(n, v, d, batchArgmax[row + n]);
@@ -96,32 +99,32 @@ public final class TopK {
      * result is the store of the union of both document sets. Used to merge shards.
      */
     public void merge(TopK other) {
-        if (other.k != k || other.dMlp != dMlp) {
-            throw new IllegalArgumentException("cannot merge [" + other.k + ", " + other.dMlp + "] into [" + k + ", " + dMlp + "]");
+        if (other.k != k || other.neurons != neurons) {
+            throw new IllegalArgumentException("cannot merge [" + other.k + ", " + other.neurons + "] into [" + k + ", " + neurons + "]");
         }
-        int last = (k - 1) * dMlp;
+        int last = (k - 1) * neurons;
         for (int r = 0; r < k; r++) {
-            for (int n = 0; n < dMlp; n++) {
-                int i = r * dMlp + n, d = other.doc[i];
+            for (int n = 0; n < neurons; n++) {
+                int i = r * neurons + n, d = other.doc[i];
                 float v = other.max[i];
                 if (d < 0) continue;  // an empty slot offers nothing
                 if (beats(v, d, last + n)) insert(n, v, d, other.pos[i]);
             }
         }
-        for (int n = 0; n < dMlp; n++) nanPer[n] += other.nanPer[n];
+        for (int n = 0; n < neurons; n++) nanPer[n] += other.nanPer[n];
     }
 
     /** Places (v, d, p) for neuron n, which is known to beat the current k-th entry. */
     private void insert(int n, float v, int d, int p) {
         int r = k - 1;
-        while (r > 0 && beats(v, d, (r - 1) * dMlp + n)) {
-            int to = r * dMlp + n, from = to - dMlp;
+        while (r > 0 && beats(v, d, (r - 1) * neurons + n)) {
+            int to = r * neurons + n, from = to - neurons;
             max[to] = max[from];
             doc[to] = doc[from];
             pos[to] = pos[from];
             r--;
         }
-        int at = r * dMlp + n;
+        int at = r * neurons + n;
         max[at] = v;
         doc[at] = d;
         pos[at] = p;
@@ -151,10 +154,10 @@ public final class TopK {
     }
 
     private int index(int rank, int neuron) {
-        if (rank < 0 || rank >= k || neuron < 0 || neuron >= dMlp) {
-            throw new IndexOutOfBoundsException("rank " + rank + ", neuron " + neuron + " outside [" + k + ", " + dMlp + "]");
+        if (rank < 0 || rank >= k || neuron < 0 || neuron >= neurons) {
+            throw new IndexOutOfBoundsException("rank " + rank + ", neuron " + neuron + " outside [" + k + ", " + neurons + "]");
         }
-        return rank * dMlp + neuron;
+        return rank * neurons + neuron;
     }
 
     /** One filled slot of a neuron's column. */
@@ -174,8 +177,8 @@ public final class TopK {
 
     /** An independent copy (slots and NaN count). */
     public TopK copy() {
-        TopK t = of(k, dMlp, max, doc, pos);
-        System.arraycopy(nanPer, 0, t.nanPer, 0, dMlp);
+        TopK t = of(k, neurons, max, doc, pos);
+        System.arraycopy(nanPer, 0, t.nanPer, 0, neurons);
         return t;
     }
 
@@ -201,7 +204,7 @@ public final class TopK {
 
     /** NaN candidates (documents whose max was NaN) refused for one neuron. */
     public long nanCount(int neuron) {
-        if (neuron < 0 || neuron >= dMlp) throw new IndexOutOfBoundsException("neuron " + neuron + " outside [0, " + dMlp + ")");
+        if (neuron < 0 || neuron >= neurons) throw new IndexOutOfBoundsException("neuron " + neuron + " outside [0, " + neurons + ")");
         return nanPer[neuron];
     }
 
@@ -214,7 +217,7 @@ public final class TopK {
     /** The neurons with NaN refusals and their counts, by neuron (empty when none). */
     public java.util.SortedMap<Integer, Long> nanNeurons() {
         java.util.SortedMap<Integer, Long> m = new java.util.TreeMap<>();
-        for (int n = 0; n < dMlp; n++) if (nanPer[n] > 0) m.put(n, nanPer[n]);
+        for (int n = 0; n < neurons; n++) if (nanPer[n] > 0) m.put(n, nanPer[n]);
         return m;
     }
 
@@ -225,7 +228,7 @@ public final class TopK {
             int c = part.indexOf(':');
             if (c < 0) throw new IllegalArgumentException("bad NaN count entry '" + part + "'");
             int n = Integer.parseInt(part.substring(0, c).trim());
-            if (n < 0 || n >= dMlp) throw new IllegalArgumentException("NaN count for neuron " + n + " outside [0, " + dMlp + ")");
+            if (n < 0 || n >= neurons) throw new IllegalArgumentException("NaN count for neuron " + n + " outside [0, " + neurons + ")");
             addNanCount(n, Long.parseLong(part.substring(c + 1).trim()));
         }
     }
@@ -256,7 +259,7 @@ public final class TopK {
     /** Same k, d_mlp and identical slots (max compared bitwise). */
     @Override
     public boolean equals(Object o) {
-        return o instanceof TopK t && t.k == k && t.dMlp == dMlp && Arrays.equals(t.max, max)
+        return o instanceof TopK t && t.k == k && t.neurons == neurons && Arrays.equals(t.max, max)
                 && Arrays.equals(t.doc, doc) && Arrays.equals(t.pos, pos);
     }
 
@@ -267,6 +270,6 @@ public final class TopK {
 
     @Override
     public String toString() {
-        return "TopK[k=" + k + ", d_mlp=" + dMlp + "]";
+        return "TopK[k=" + k + ", d_mlp=" + neurons + "]";
     }
 }

@@ -86,7 +86,9 @@ public final class HtmlPage {
         } else {
             sb.append("<span class=\"off\">next \u2192</span>");
         }
-        sb.append("</nav>\n<h1><span class=\"label\">");
+        sb.append("</nav>\n");
+        if (r.nLayers() != null && r.nLayers() > 1) Site.layerNav(sb, r.layer(), r.nLayers(), n + ".html");   // neuroscope's /{layer}/{n}.html
+        sb.append("<h1><span class=\"label\">");
         Html.text(sb, r.label());
         sb.append("</span> <span class=\"sub\">neuron ").append(n).append(" in layer ").append(r.layer()).append("</span></h1>\n");
         sb.append("<p class=\"meta\"><span>model <b>");
@@ -282,7 +284,7 @@ public final class HtmlPage {
     }
 
     private static void footer(StringBuilder sb) {
-        sb.append("<footer><p>Made by neuroscan: activations are <code>blocks.0.mlp.hook_post</code>; a window shows "
+        sb.append("<footer><p>Made by neuroscan: activations are TransformerLens's <code>blocks.L.mlp.hook_post</code> (<code>hook_mid</code> for SoLU models); a window shows "
                 + Window.BEFORE + " tokens before the max-activating token and " + Window.AFTER + " after it. "
                 + "\u21B5 newline \u00B7 \u21E5 tab \u00B7 \u2423 space \u00B7 \u27E8\u2026\u27E9 control or invisible character.</p></footer>\n"
                 + "<div id=\"tip\" role=\"tooltip\" hidden></div>\n");
@@ -296,6 +298,7 @@ public final class HtmlPage {
         data.put("layer", r.layer());
         data.put("neuron", r.neuron());
         data.put("d_mlp", r.dMlp());
+        if (r.nLayers() != null) data.put("n_layers", r.nLayers());
         data.put("scale", scale.bound());
         try {
             String json = NeuronReport.mapper().writeValueAsString(data);

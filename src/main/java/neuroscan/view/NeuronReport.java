@@ -26,14 +26,16 @@ import java.util.Objects;
  * @param dMlp       neurons in the layer; gives the page its next/random links (null: unknown)
  * @param neuroscope the neuroscope.io page of the same neuron, for a link (null: none)
  * @param nanCount   documents whose max activation was NaN and so are not among the examples (null: none)
+ * @param nLayers    layers of the model, for a page's links to the same neuron in the other layers (null: one,
+ *                   or unknown)
  */
-@JsonPropertyOrder({"model", "dataset", "layer", "neuron", "logits", "examples", "d_mlp", "neuroscope", "nan_count"})
+@JsonPropertyOrder({"model", "dataset", "layer", "neuron", "logits", "examples", "d_mlp", "neuroscope", "nan_count", "n_layers"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NeuronReport(String model, String dataset, int layer, int neuron, Logits logits,
                            List<Example> examples,
                            @JsonProperty("d_mlp") Integer dMlp, String neuroscope,
-                           @JsonProperty("nan_count") Long nanCount) {
+                           @JsonProperty("nan_count") Long nanCount, @JsonProperty("n_layers") Integer nLayers) {
 
     public NeuronReport {
         Objects.requireNonNull(model, "model");
@@ -43,6 +45,19 @@ public record NeuronReport(String model, String dataset, int layer, int neuron, 
         if (dMlp != null && (neuron < 0 || neuron >= dMlp)) {
             throw new IllegalArgumentException("neuron " + neuron + " outside 0.." + (dMlp - 1));
         }
+        if (nLayers != null && (layer < 0 || layer >= nLayers)) {
+            throw new IllegalArgumentException("layer " + layer + " outside 0.." + (nLayers - 1));
+        }
+    }
+
+    public NeuronReport(String model, String dataset, int layer, int neuron, Logits logits, List<Example> examples,
+                        Integer dMlp, String neuroscope, Long nanCount) {
+        this(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, null);
+    }
+
+    /** The same report knowing the model's layers (null: one). */
+    public NeuronReport withLayers(Integer n) {
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, n);
     }
 
     /** A report with DESIGN.md's keys only. */
@@ -58,7 +73,7 @@ public record NeuronReport(String model, String dataset, int layer, int neuron, 
 
     /** The same report with documents whose max was NaN counted (0: none). */
     public NeuronReport withNanCount(long n) {
-        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, n);
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, n, nLayers);
     }
 
     /** Documents left out because their max was NaN (0: none). */
@@ -73,7 +88,7 @@ public record NeuronReport(String model, String dataset, int layer, int neuron, 
 
     /** The same report with the page extras set. */
     public NeuronReport withExtras(Integer dMlp, String neuroscope) {
-        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount);
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, nLayers);
     }
 
     /** "L0N424", neuroscope's name for a neuron. */

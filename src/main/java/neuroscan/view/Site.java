@@ -21,8 +21,11 @@ public final class Site {
     private Site() {
     }
 
-    /** What the index page says about the whole site. */
-    public record Meta(String model, String dataset, int layer) {
+    /** What the index page says about the whole site; {@code nLayers > 1}: a layer's index links to the others. */
+    public record Meta(String model, String dataset, int layer, int nLayers) {
+        public Meta(String model, String dataset, int layer) {
+            this(model, dataset, layer, 1);
+        }
     }
 
     /**
@@ -49,6 +52,12 @@ public final class Site {
 
     public static Result write(Path outDir, int dMlp, IntFunction<NeuronReport> reports, Meta meta) {
         if (dMlp <= 0) throw new IllegalArgumentException("d_mlp must be positive, got " + dMlp);
+        checkWritable(outDir);
+        return writeLayer(outDir, dMlp, reports, meta);
+    }
+
+    /** Refuses a file where the site's directory goes, or an index.html the site did not write. */
+    private static void checkWritable(Path outDir) {
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new NeuroscanException(outDir + ": exists and is not a directory");
         }
@@ -64,6 +73,44 @@ public final class Site {
                 throw new NeuroscanException(oldIndex + ": exists and was not written by neuroscan site; choose an empty or new --out");
             }
         }
+    }
+
+    /**
+     * A site of several layers, laid out as neuroscope.io's URLs are ({@code /{model}/{layer}/{neuron}.html}):
+     * {@code L/index.html} and {@code L/N.html} per layer (each page links to the same neuron in the other
+     * layers), then {@code index.html} listing the layers. {@code reports} takes flat indices, layer * d_mlp + n.
+     */
+    public static Result writeLayers(Path outDir, int nLayers, int dMlp, IntFunction<NeuronReport> reports, Meta meta) {
+        if (nLayers < 2) return write(outDir, dMlp, reports, meta);
+        checkWritable(outDir);
+        long t0 = System.nanoTime(), bytes = 0, render = 0;
+        int pages = 0;
+        for (int l = 0; l < nLayers; l++) {
+            int layer = l;
+            Path dir = outDir.resolve(Integer.toString(l));
+            checkWritable(dir);
+            Result r = writeLayer(dir, dMlp, n -> reports.apply(layer * dMlp + n),
+                    new Meta(meta.model(), meta.dataset(), l, nLayers));
+            bytes += r.bytes();
+            render += r.renderNanos();
+            pages += r.pages();
+        }
+        var sb = new StringBuilder(2048);
+        HtmlPage.head(sb, meta.model() + " \u00B7 neuroscan");
+        sb.append("<body>\n").append(MARKER).append("\n<header class=\"top\">\n<h1><span class=\"label\">");
+        Html.text(sb, meta.model());
+        sb.append("</span> <span class=\"sub\">").append(nLayers).append(" layers</span></h1>\n<p class=\"meta\"><span>dataset <b>");
+        Html.text(sb, meta.dataset());
+        sb.append("</b></span><span><b>").append(dMlp).append("</b> neurons per layer</span></p>\n</header>\n<main>\n")
+                .append("<section class=\"card\">\n<nav class=\"nav layers\" aria-label=\"layers\">");
+        for (int l = 0; l < nLayers; l++) sb.append("<a href=\"").append(l).append("/index.html\">layer ").append(l).append("</a>");
+        sb.append("</nav>\n</section>\n</main>\n<footer><p>Made by neuroscan.</p></footer>\n</body>\n</html>\n");
+        byte[] index = sb.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(outDir.resolve("index.html"), out -> out.write(index));   // last: the site is whole
+        return new Result(pages, bytes + index.length, render, System.nanoTime() - t0);
+    }
+
+    private static Result writeLayer(Path outDir, int dMlp, IntFunction<NeuronReport> reports, Meta meta) {
         long t0 = System.nanoTime();
         Row[] rows = new Row[dMlp];
         AtomicLong bytes = new AtomicLong(), renderNanos = new AtomicLong();
@@ -76,6 +123,7 @@ public final class Site {
                 NeuronReport r = reports.apply(n);
                 if (r.neuron() != n) throw new IllegalStateException("report for neuron " + n + " is " + r.label());
                 if (r.dMlp() == null) r = r.withExtras(dMlp, r.neuroscope());
+                if (meta.nLayers() > 1 && r.nLayers() == null) r = r.withLayers(meta.nLayers());
                 long s = System.nanoTime();
                 byte[] page = HtmlPage.render(r).getBytes(StandardCharsets.UTF_8);
                 renderNanos.addAndGet(System.nanoTime() - s);
@@ -95,6 +143,16 @@ public final class Site {
         return new Result(dMlp, bytes.get(), renderNanos.get(), System.nanoTime() - t0);
     }
 
+    /** Links to {@code file} in every other layer's directory, and up to the site's list of layers. */
+    static void layerNav(StringBuilder sb, int layer, int nLayers, String file) {
+        sb.append("<nav class=\"nav layers\" aria-label=\"layers\"><a href=\"../index.html\">layers</a>");
+        for (int l = 0; l < nLayers; l++) {
+            if (l == layer) sb.append("<span class=\"off\">layer ").append(l).append("</span>");
+            else sb.append("<a class=\"layer\" href=\"../").append(l).append('/').append(file).append("\">layer ").append(l).append("</a>");
+        }
+        sb.append("</nav>\n");
+    }
+
     static Row row(NeuronReport r) {
         var ex = r.examples();
         var top = ex.isEmpty() ? null : ex.getFirst();
@@ -110,6 +168,7 @@ public final class Site {
         sb.append("<body>\n").append(MARKER).append("\n<header class=\"top\">\n<nav class=\"nav\"><a href=\"0.html\">first neuron</a>")
                 .append("<a id=\"random\" href=\"").append(rows.length > 1 ? HtmlPage.randomNeighbour(0, rows.length) : 0)
                 .append(".html\">random</a><a href=\"").append(rows.length - 1).append(".html\">last neuron</a></nav>\n");
+        if (meta.nLayers() > 1) layerNav(sb, meta.layer(), meta.nLayers(), "index.html");
         sb.append("<h1><span class=\"label\">");
         Html.text(sb, meta.model());
         sb.append("</span> <span class=\"sub\">layer ").append(meta.layer()).append("</span></h1>\n<p class=\"meta\"><span>dataset <b>");

@@ -37,6 +37,10 @@ public final class RandomWeights {
             put(t, r, p + "mlp.b_in", 0.3, 0, mlp);
             put(t, r, p + "mlp.W_out", 1 / Math.sqrt(mlp), 0, mlp, dm);
             put(t, r, p + "mlp.b_out", 0.2, 0, dm);
+            if (c.solu() && c.hasLnWeights()) {   // SoLU's LayerNorm over d_mlp, drawn last: GELU models are unchanged
+                put(t, r, p + "mlp.ln.w", 0.2, 1, mlp);
+                put(t, r, p + "mlp.ln.b", 0.2, 0, mlp);
+            }
         }
         return Weights.from(c, t, "random weights (seed " + seed + ")");
     }

@@ -335,6 +335,7 @@ public final class TorchCheckpointWriter {
             w.add(p + "mlp.b_in", bIn, mlp);
             w.add(p + "mlp.W_out", noise(rng, (long) mlp * dm, 1f / (float) Math.sqrt(mlp), 0), mlp, dm);
             w.add(p + "mlp.b_out", noise(rng, dm, 0.1f, 0), dm);
+            if (c.solu()) w.add(p + "mlp.ln.w", noise(rng, mlp, 0.2f, 1), mlp).add(p + "mlp.ln.b", noise(rng, mlp, 0.1f, 0), mlp);
         }
         w.add("ln_final.w", noise(rng, dm, 0.2f, 1), dm).add("ln_final.b", noise(rng, dm, 0.1f, 0), dm);
         w.add("unembed.W_U", noise(rng, (long) dm * vocab, 1f / (float) Math.sqrt(dm), 0), dm, vocab);

@@ -60,7 +60,7 @@ class NanNeuronCliTest {
 
         TopK store = StoreFile.read(run.resolve(StoreFile.NAME)).topK();
         assertTrue(store.examples(0).isEmpty(), "neuron 0 has no finite example");
-        for (int n = 1; n < store.dMlp(); n++) {
+        for (int n = 1; n < store.neurons(); n++) {
             assertEquals(K, store.examples(n).size(), "neuron " + n);
             for (var e : store.examples(n)) assertTrue(e.pos() >= 0 && Float.isFinite(e.max()), "neuron " + n + ": " + e);
         }
@@ -80,6 +80,6 @@ class NanNeuronCliTest {
         assertEquals(0, s.code(), s.err());
         assertTrue(Files.isRegularFile(site.resolve("index.html")));
         assertTrue(Files.readString(site.resolve("0.html")).contains("no finite activation (" + DOCS + " NaN)"));
-        assertTrue(Files.isRegularFile(site.resolve((store.dMlp() - 1) + ".html")));
+        assertTrue(Files.isRegularFile(site.resolve((store.neurons() - 1) + ".html")));
     }
 }

@@ -105,7 +105,7 @@ class ReliabilityCliTest {
         int[] d = t.copyOfDoc(), p = t.copyOfPos();
         d[0] = doc;
         p[0] = pos;
-        new neuroscan.store.StoreFile(neuroscan.store.TopK.of(t.k(), t.dMlp(), t.copyOfMax(), d, p), s.docs(), s.includePadding())
+        new neuroscan.store.StoreFile(neuroscan.store.TopK.of(t.k(), t.neurons(), t.copyOfMax(), d, p), s.docs(), s.includePadding())
                 .write(run.resolve(neuroscan.store.StoreFile.NAME));
     }
 

@@ -55,7 +55,7 @@ class ScanShowCliTest {
         try (Tokenizer tok = Tokenizer.load(model); var docs = DocumentSources.open(CliFixtures.PARQUET, "text")) {
             for (int d = 0; d < DOCS; d++) {
                 int[] ids = tok.toTokens(docs.next().text(), loaded.cfg().nCtx());
-                float[] post = ref.hookPost(ids), m = new float[dMlp];
+                float[] post = ref.hookPost(ids, 0), m = new float[dMlp];
                 java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
                 for (int p = 0; p < ids.length; p++) for (int n = 0; n < dMlp; n++) m[n] = Math.max(m[n], post[p * dMlp + n]);
                 dmax.add(m);
@@ -218,7 +218,7 @@ class ScanShowCliTest {
         assertEquals("device", neuroscan.store.Manifest.read(out).topkMerge(), backend + ": the top-k merge ran on the device");
         assertEquals("host", neuroscan.store.Manifest.read(run).topkMerge(), "cpu: the merge ran on the host");
         TopK cpu = StoreFile.read(run.resolve(StoreFile.NAME)).topK(), gpu = StoreFile.read(out.resolve(StoreFile.NAME)).topK();
-        for (int n = 0; n < cpu.dMlp(); n++) {
+        for (int n = 0; n < cpu.neurons(); n++) {
             Set<Integer> a = new HashSet<>(), b = new HashSet<>();
             for (int rank = 0; rank < K; rank++) {
                 a.add(cpu.doc(rank, n));

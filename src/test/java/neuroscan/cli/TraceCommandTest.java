@@ -28,7 +28,7 @@ class TraceCommandTest {
         var loaded = ModelLoader.load(model);
         try (Tokenizer tok = Tokenizer.load(model)) {
             int[] ids = tok.toTokens(text, loaded.cfg().nCtx());
-            float[] post = new ReferenceForward(loaded.weights()).hookPost(ids);
+            float[] post = new ReferenceForward(loaded.weights()).hookPost(ids, 0);
             assertEquals(ids.length, j.get("token_ids").size());
             assertEquals(tok.bosId(), j.get("token_ids").get(0).asInt());
             assertEquals("<|BOS|>", j.get("tokens").get(0).asText());

@@ -63,9 +63,17 @@ class ConfigReaderTest {
 
     @Test
     void refusesWhatItCannotCompute() throws IOException {
-        assertEquals("config.json: act_fn 'solu_ln' is not supported (gelu, gelu_new)",
-                refused("{" + BASE.replace("\"gelu\"", "\"solu_ln\"") + "}"));
-        assertEquals("config.json: attn_only models have no MLP neurons", refused("{" + BASE + ", \"attn_only\": true}"));
+        assertEquals("config.json: act_fn 'relu' is not supported (gelu, gelu_new, solu_ln)",
+                refused("{" + BASE.replace("\"gelu\"", "\"relu\"") + "}"));
+        assertEquals("config.json: act_fn 'solu' is not supported (gelu, gelu_new, solu_ln)",
+                refused("{" + BASE.replace("\"gelu\"", "\"solu\"") + "}"));
+        // attention-only models, as Neel's attn-only-Nl configs say it, or with no d_mlp at all
+        assertEquals("config.json: attention-only model (attn_only): it has no MLP neurons to scan",
+                refused("{" + BASE + ", \"attn_only\": true}"));
+        assertEquals("config.json: d_mlp is null: a model without MLP neurons (attention-only) cannot be scanned",
+                refused("{" + BASE + ", \"d_mlp\": null}"));
+        assertEquals("config.json: d_mlp is -1: a model without MLP neurons (attention-only) cannot be scanned",
+                refused("{" + BASE + ", \"d_mlp\": -1}"));
         assertEquals("config.json: shortformer_pos is not supported", refused("{" + BASE + ", \"shortformer_pos\": true}"));
         assertEquals("config.json: positional_embedding_type 'rotary' is not supported (standard)",
                 refused("{" + BASE + ", \"positional_embedding_type\": \"rotary\"}"));

@@ -14,11 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The checkpoints weights/make_fixtures.py wrote with PyTorch, under src/test/resources/fixtures/models. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {
     }
 
-    static Path path(String relative) {
+    public static Path path(String relative) {
         try {
             var url = Fixtures.class.getResource("/fixtures/models/" + relative);
             if (url == null) throw new IllegalStateException("missing fixture " + relative + "; run weights/make_fixtures.py");
@@ -28,7 +28,7 @@ final class Fixtures {
         }
     }
 
-    static JsonNode json(Path p) {
+    public static JsonNode json(Path p) {
         try {
             return new ObjectMapper().readTree(p.toFile());
         } catch (IOException e) {

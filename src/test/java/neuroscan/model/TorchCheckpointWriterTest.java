@@ -72,7 +72,7 @@ class TorchCheckpointWriterTest {
         TorchCheckpointWriter.writeRandom(tmp, c, 3);
         LoadedModel m = ModelLoader.load(tmp);
         assertEquals(c, m.cfg());
-        float[] post = new ReferenceForward(m.weights()).hookPost(new int[]{1, 5, 39});
+        float[] post = new ReferenceForward(m.weights()).hookPost(new int[]{1, 5, 39}, 0);
         assertEquals(3 * 32, post.length);
         double sum = 0;
         for (float v : post) sum += Math.abs(v);

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,7 +27,10 @@ class TorchOracleTest {
             "gelu1l-mini, model_final.pth", "gelu1l-mini, model.safetensors",
             "gelu-new, model_final.pth", "gelu-new, model.safetensors",
             "lnpre, model_final.pth", "lnpre, model.safetensors",
-            "nonorm, model_final.pth", "nonorm, model.safetensors"})
+            "nonorm, model_final.pth", "nonorm, model.safetensors",
+            "gelu2l-mini, model_final.pth", "gelu2l-mini, model.safetensors",
+            "solu1l-mini, model_final.pth", "solu1l-mini, model.safetensors",
+            "solu2l-tiny, model_final.pth", "solu2l-tiny, model.safetensors"})
     void referenceForwardMatchesPyTorch(String fixture, String file) {
         Path dir = Fixtures.path(fixture);
         LoadedModel m = ModelLoader.load(dir.resolve(file));
@@ -56,19 +60,25 @@ class TorchOracleTest {
         for (JsonNode c : oracle.get("cases")) {
             int[] tokens = new int[c.get("tokens").size()];
             for (int i = 0; i < tokens.length; i++) tokens[i] = c.get("tokens").get(i).asInt();
-            JsonNode layers = c.get("hook_post");
+            JsonNode layers = c.get("hook_post"), mids = c.get("hook_mid");
             assertEquals(w.cfg().nLayers(), layers.size());
+            assertEquals(w.cfg().solu(), mids != null, "SoLU oracles carry hook_mid, others do not");
+            ReferenceForward.Mlp[] mlps = forward.layers(tokens, w.cfg().nLayers() - 1);
             for (int l = 0; l < layers.size(); l++) {
-                float[] got = forward.hookPost(tokens, l);
-                JsonNode want = layers.get(l);
-                assertEquals(tokens.length * dMlp, got.length);
-                assertEquals(want.size(), got.length);
-                for (int i = 0; i < got.length; i++) {
-                    double t = want.get(i).asDouble();
-                    worst = Math.max(worst, Math.abs(got[i] - t));
-                    max = Math.max(max, t);
-                    min = Math.min(min, t);
+                // hook_post of every layer; for SoLU also hook_mid, the scanned hook (LN's input)
+                for (int h = 0; h < (mids == null ? 1 : 2); h++) {
+                    float[] got = h == 0 ? mlps[l].post() : mlps[l].mid();
+                    JsonNode want = (h == 0 ? layers : mids).get(l);
+                    assertEquals(tokens.length * dMlp, got.length);
+                    assertEquals(want.size(), got.length);
+                    for (int i = 0; i < got.length; i++) {
+                        double t = want.get(i).asDouble();
+                        worst = Math.max(worst, Math.abs(got[i] - t));
+                        max = Math.max(max, t);
+                        min = Math.min(min, t);
+                    }
                 }
+                assertArrayEquals(mlps[l].post(), forward.hookPost(tokens, l));
             }
             cases++;
         }

@@ -24,7 +24,7 @@ class ReportEnginesTest {
         }
 
         @Override
-        public int dMlp() {
+        public int neurons() {
             return 1;
         }
 

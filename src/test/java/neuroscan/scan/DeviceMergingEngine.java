@@ -96,8 +96,8 @@ public final class DeviceMergingEngine implements Engine {
     }
 
     @Override
-    public int dMlp() {
-        return inner.dMlp();
+    public int neurons() {
+        return inner.neurons();
     }
 
     @Override

@@ -118,7 +118,7 @@ public final class ScanFixtures {
                 t = Arrays.copyOf(t, N_CTX);
                 Arrays.fill(t, len, N_CTX, PAD);
             }
-            float[] post = f.hookPost(t);
+            float[] post = f.activations(t);
             for (int j = 0; j < D_MLP; j++) {
                 dmax[d][j] = Float.NEGATIVE_INFINITY;
                 arg[d][j] = -1;
@@ -153,8 +153,8 @@ public final class ScanFixtures {
     public static Engine slowedScan(Engine e, long sleepMillis) {
         return new Engine() {
             @Override
-            public int dMlp() {
-                return e.dMlp();
+            public int neurons() {
+                return e.neurons();
             }
 
             @Override
@@ -220,8 +220,8 @@ public final class ScanFixtures {
             int batches;
 
             @Override
-            public int dMlp() {
-                return e.dMlp();
+            public int neurons() {
+                return e.neurons();
             }
 
             @Override

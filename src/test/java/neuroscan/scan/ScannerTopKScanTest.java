@@ -270,8 +270,8 @@ class ScannerTopKScanTest {
         Engine ref = new ReferenceEngine(weights);
         Engine e = new Engine() {
             @Override
-            public int dMlp() {
-                return ref.dMlp();
+            public int neurons() {
+                return ref.neurons();
             }
 
             @Override

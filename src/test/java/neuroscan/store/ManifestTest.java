@@ -21,7 +21,7 @@ class ManifestTest {
     static final Manifest.Sources SRC = new Manifest.Sources(MODEL, TOK, DATA);
 
     static Manifest run(boolean complete, int docStart, int docEnd, boolean exhausted, String requested) {
-        return new Manifest(Manifest.FORMAT, "0.1.0", complete, MODEL, TOK, DATA, StoreFile.HOOK, 2048, 1024, 20, false, null,
+        return new Manifest(Manifest.FORMAT, "0.1.0", complete, MODEL, TOK, DATA, StoreFile.HOOK, 1, 2048, 1024, 20, false, null,
                 requested, docStart, docEnd, exhausted, docEnd - docStart, 123456, 0, null, "cpu (2 threads)", "host",
                 new Manifest.Timings(1.5, 0.1, 20.25, 0.5, 0.3, 23, 1), "2025-01-01T00:00:00Z", complete ? "2025-01-01T00:01:00Z" : null);
     }
@@ -48,7 +48,7 @@ class ManifestTest {
     @Test
     void topkMergeIsWrittenAndAnOlderManifestWithoutItReadsAsHost() throws Exception {
         Manifest m = run(true, 0, 10, false, "0:10");
-        Manifest dev = new Manifest(m.format(), m.neuroscanVersion(), m.complete(), m.model(), m.tokenizer(), m.dataset(), m.hook(),
+        Manifest dev = new Manifest(m.format(), m.neuroscanVersion(), m.complete(), m.model(), m.tokenizer(), m.dataset(), m.hook(), m.nLayers(),
                 m.dMlp(), m.nCtx(), m.topK(), m.includePadding(), m.padToken(), m.requestedRange(), m.docStart(), m.docEnd(),
                 m.datasetExhausted(), m.nDocs(), m.nTokens(), m.nanSkipped(), m.nanNeurons(), m.backend(), "host, then device", m.timings(),
                 m.created(), m.finished());

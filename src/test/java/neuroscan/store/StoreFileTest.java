@@ -63,7 +63,7 @@ class StoreFileTest {
         assertEquals(Map.of(), back.extra());
 
         Map<String, String> extra = Map.of("n_tokens", "77", "zeta", "z");
-        new StoreFile(t, new DocRange(100, 130), false, extra).write(tmp.resolve("c.safetensors"));
+        new StoreFile(t, new DocRange(100, 130), false, extra, neuroscan.store.Hook.single(t.neurons())).write(tmp.resolve("c.safetensors"));
         assertEquals(extra, StoreFile.read(tmp.resolve("c.safetensors")).extra());
     }
 

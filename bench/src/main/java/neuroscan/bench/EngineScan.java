@@ -16,7 +16,7 @@ public final class EngineScan {
     }
 
     public static TopK scan(Engine engine, List<int[]> docs, int k) {
-        int dMlp = engine.dMlp();
+        int dMlp = engine.neurons();
         TopK store = new TopK(k, dMlp);
         float[] max = new float[WINDOW * dMlp];
         int[] argmax = new int[WINDOW * dMlp];

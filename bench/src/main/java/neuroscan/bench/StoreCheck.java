@@ -41,13 +41,13 @@ public final class StoreCheck {
 
     /** Compares {@code got} with the reference {@code want}; prints up to 6 differing slots to {@code log}, prefixed with {@code what}. */
     public static Verdict check(String what, TopK got, TopK want, boolean positions, PrintStream log) {
-        if (got.k() != want.k() || got.dMlp() != want.dMlp()) {
-            throw new IllegalArgumentException(what + ": stores of " + got.k() + " x " + got.dMlp() + " and " + want.k() + " x " + want.dMlp());
+        if (got.k() != want.k() || got.neurons() != want.neurons()) {
+            throw new IllegalArgumentException(what + ": stores of " + got.k() + " x " + got.neurons() + " and " + want.k() + " x " + want.neurons());
         }
         int bad = 0, swaps = 0, boundary = 0, posDiff = 0, shown = 0;
         float worst = 0;
         int k = want.k();
-        for (int n = 0; n < want.dMlp(); n++) {
+        for (int n = 0; n < want.neurons(); n++) {
             Map<Integer, Integer> wantRank = new HashMap<>();
             for (int r = 0; r < k; r++) if (want.doc(r, n) >= 0) wantRank.put(want.doc(r, n), r);   // -1: an empty slot
             float kth = want.max(k - 1, n);
@@ -77,6 +77,6 @@ public final class StoreCheck {
             }
             if (neuronBad) bad++;
         }
-        return new Verdict(k, want.dMlp(), bad, worst, swaps, boundary, positions ? posDiff : -1);
+        return new Verdict(k, want.neurons(), bad, worst, swaps, boundary, positions ? posDiff : -1);
     }
 }

@@ -9,7 +9,7 @@ import static neuroscan.engine.cpu.Microkernel.roundUp;
 /**
  * One thread's scratch, sized once by n_ctx (a bin holds at most n_ctx tokens and
  * {@link CpuEngine#MAX_DOCS_PER_BIN} documents), so the engine's memory does not grow with the number of
- * documents: about 14 MiB per thread for gelu-1l. Row strides are rounded up to the 64-float tile width
+ * documents: about 14 MiB per thread for gelu-1l (8 MiB more with more layers or SoLU: {@link #h}). Row strides are rounded up to the 64-float tile width
  * so the kernels store whole tiles.
  */
 final class Workspace {
@@ -32,9 +32,15 @@ final class Workspace {
     final int[] todo = new int[MR * NR / VectorMath.VL];
     /** VectorMath's GELU scratch, one vector per todo entry. */
     final float[] geluTmp = new float[MR * NR];
-    /** Running max / argmax per document slot and neuron: [slots x ldm]. */
+    /** Running max / argmax per document slot and neuron of the layer being folded: [slots x ldm]. */
     final float[] max;
     final int[] arg;
+    /**
+     * One layer's MLP activations [rows x ldm], for every layer but a GELU model's last (whose activations are
+     * folded straight from the GEMM's registers): the input of W_out, and what SoLU's row-wise softmax needs
+     * whole. Empty for single-layer GELU models. {@code row}: one row of scratch (SoLU's exponentials).
+     */
+    final float[] h, row;
 
     Workspace(ModelConfig c, int maxDocs) {
         int rowsCap = roundUp(c.nCtx(), MR), hd = c.nHeads() * c.dHead();
@@ -56,9 +62,13 @@ final class Workspace {
         valuePanels = new float[lds * roundUp(c.dHead(), NR)];
         scores = new float[MR * lds];
         rowScale = new float[MR];
-        aTail = new float[MR * Math.max(Math.max(c.dModel(), hd), c.dHead())];
+        boolean materialize = c.nLayers() > 1 || c.solu();
+        // the W_out GEMM's rows are d_mlp long
+        aTail = new float[MR * Math.max(Math.max(c.dModel(), hd), Math.max(c.dHead(), materialize ? c.dMlp() : 0))];
         cTile = new float[MR * NR];
         max = new float[maxDocs * ldm];
         arg = new int[maxDocs * ldm];
+        h = new float[materialize ? rowsCap * ldm : 0];
+        row = new float[c.solu() ? ldm : 0];
     }
 }

@@ -60,6 +60,7 @@ public final class GpuEngine implements Engine {
         this.dm = cfg.dModel();
         this.hd = cfg.nHeads() * cfg.dHead();
         this.dMlp = cfg.dMlp();
+        if (cfg.nLayers() > 1 || cfg.solu()) throw new NeuroscanException("the GPU engine runs single-layer GELU models only (for now)");
         this.act = Calls.act(cfg.actFn());
         // embed's grid has a row per token, and a device may cap a grid's y extent (CUDA: 65535)
         maxBatchTokens = Math.min(maxBatchTokens, device.maxGroups()[1]);
@@ -134,7 +135,7 @@ public final class GpuEngine implements Engine {
     }
 
     @Override
-    public int dMlp() {
+    public int neurons() {
         return dMlp;
     }
 
@@ -268,7 +269,7 @@ public final class GpuEngine implements Engine {
     /** A scan whose running store stays on the device ({@code topk_merge} after every batch, in the batch's graph). */
     @Override
     public TopKScan topKScan(TopK start) {
-        if (start.dMlp() != dMlp) throw new IllegalArgumentException("store of d_mlp " + start.dMlp() + ", model " + dMlp);
+        if (start.neurons() != dMlp) throw new IllegalArgumentException("store of " + start.neurons() + " neurons, model " + dMlp);
         try {
             return new Store(start.k(), start);
         } catch (RuntimeException e) {

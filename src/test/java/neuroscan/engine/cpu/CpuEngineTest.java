@@ -45,13 +45,13 @@ class CpuEngineTest {
      * float32 may order either way). Returns the number of such near-ties.
      */
     private static int assertMatchesReference(Weights w, CpuEngine engine, List<int[]> docs) {
-        int n = w.cfg().dMlp(), nearTies = 0;
+        int n = w.cfg().neurons(), nearTies = 0;
         float[] max = new float[docs.size() * n];
         int[] arg = new int[docs.size() * n];
         engine.docMax(docs, max, arg);
         var ref = new ReferenceForward(w);
         for (int d = 0; d < docs.size(); d++) {
-            float[] post = ref.hookPost(docs.get(d));
+            float[] post = ref.activations(docs.get(d));
             for (int j = 0; j < n; j++) {
                 float best = Float.NEGATIVE_INFINITY;
                 int at = -1;
@@ -75,7 +75,7 @@ class CpuEngineTest {
     }
 
     private static void assertHookPostMatches(Weights w, CpuEngine engine, int[] tokens) {
-        float[] got = engine.hookPost(tokens), want = new ReferenceForward(w).hookPost(tokens);
+        float[] got = engine.hookPost(tokens), want = new ReferenceForward(w).activations(tokens);
         assertEquals(want.length, got.length);
         for (int i = 0; i < want.length; i++) {
             if (!close(got[i], want[i], ATOL, RTOL)) fail("hook_post[" + i + "]: " + got[i] + ", reference " + want[i]);
