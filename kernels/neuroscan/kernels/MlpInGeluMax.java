@@ -6,7 +6,10 @@ import neuroscan.kernel.KernelContext;
 import static neuroscan.kernels.Activations.activation;
 import static neuroscan.kernels.GemmTile.*;
 
-/** The MLP input GEMM with the activation and the per-document max over positions fused in. */
+/**
+ * The MLP input GEMM with the activation and the per-document max over positions fused in (and, for a layer
+ * whose output feeds the next block, the activations stored on the way for the W_out GEMM).
+ */
 public final class MlpInGeluMax {
     private MlpInGeluMax() {
     }
@@ -15,7 +18,9 @@ public final class MlpInGeluMax {
      * For each document d and neuron n: docMax[d, n] = the max over d's positions p of
      * act(A[p] @ W_in[:, n] + b_in[n]) (= hook_post), and docArg[d, n] = the first such p (the position
      * inside the document). The [tokens x d_mlp] activations stay in registers and never reach global
-     * memory.
+     * memory, unless {@code storePost != 0}: then post[r, n] = hook_post of every row r is written too (a layer
+     * that is not the model's last: its W_out GEMM reads them), from the same registers as the max. {@code post}
+     * may be null when storePost is 0.
      *
      * <p>One work-group per (block of GEMM_TN neurons, document). It walks its document's rows in tiles
      * of GEMM_TM ({@link GemmTile}'s main loop), keeping for each of its columns the running max and
@@ -27,7 +32,7 @@ public final class MlpInGeluMax {
      */
     @Kernel(workGroup = {GEMM_WN, GEMM_WM})
     public static void mlpInGeluMax(KernelContext ctx, float[] A, float[] W_in, float[] b_in, int[] offsets, int N,
-                                    int K, int act, float[] docMax, int[] docArg) {
+                                    int K, int act, float[] docMax, int[] docArg, float[] post, int storePost) {
         float[] As = ctx.localFloats(GEMM_TK * GEMM_AS_STRIDE);
         float[] Bs = ctx.localFloats(GEMM_TK * GEMM_TN);
         float[] redV = ctx.localFloats(GEMM_WM * GEMM_TN);
@@ -53,6 +58,7 @@ public final class MlpInGeluMax {
                 for (int j = 0; j < GEMM_RN; j++) {
                     final int c = col0 + tx + GEMM_WN * j;
                     final float v = activation(act, acc[i][j] + (c < N ? b_in[c] : 0.0f));
+                    if (storePost != 0 && c < N) post[r * N + c] = v;
                     if (v > best[j] || (v != v && best[j] == best[j])) {   // a NaN activation makes the max NaN
                         best[j] = v;
                         at[j] = r - start;

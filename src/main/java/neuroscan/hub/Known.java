@@ -32,7 +32,22 @@ public final class Known {
             "NeelNanda/gpt-neox-tokenizer-digits", "0f6671571a20be9756b9991d978047c03b75e749");
     public static final DatasetAlias C4_10K = new DatasetAlias("c4-10k", "NeelNanda/c4-10k", "main");
 
-    public static final List<ModelAlias> MODELS = List.of(GELU_1L);
+    /**
+     * The rest of neuroscope.io's family under the names TransformerLens gives them (loading_from_pretrained's
+     * MODEL_ALIASES: "gelu-2l" is NeelNanda/GELU_2L512W_C4_Code, ...), each with its model_final.pth and the
+     * tokenizer gelu-1l uses. TransformerLens pins no revision for them and no public code we could find does:
+     * they follow {@code main} (the manifest records the commit actually fetched) until one is pinned here.
+     */
+    public static final List<ModelAlias> FAMILY = List.of(
+            neel("gelu-2l", "GELU_2L512W_C4_Code"), neel("gelu-3l", "GELU_3L512W_C4_Code"), neel("gelu-4l", "GELU_4L512W_C4_Code"),
+            neel("solu-1l", "SoLU_1L512W_C4_Code"), neel("solu-2l", "SoLU_2L512W_C4_Code"),
+            neel("solu-3l", "SoLU_3L512W_C4_Code"), neel("solu-4l", "SoLU_4L512W_C4_Code"));
+
+    public static final List<ModelAlias> MODELS = java.util.stream.Stream.concat(java.util.stream.Stream.of(GELU_1L), FAMILY.stream()).toList();
+
+    private static ModelAlias neel(String alias, String repo) {
+        return new ModelAlias(alias, "NeelNanda/" + repo, "main", GELU_1L.files(), GELU_1L.tokenizerRepo(), GELU_1L.tokenizerRevision());
+    }
     public static final List<DatasetAlias> DATASETS = List.of(C4_10K);
 
     public static final String TOKENIZER_FILE = "tokenizer.json";

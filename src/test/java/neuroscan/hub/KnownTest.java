@@ -89,6 +89,27 @@ class KnownTest {
         assertFalse(r.local());
     }
 
+    /** TransformerLens's names for the rest of the family: each its Neel repo, model_final.pth, gelu-1l's tokenizer. */
+    @Test
+    void theFamilyHasTransformerLensNames() throws IOException {
+        Map<String, String> want = Map.of("gelu-2l", "NeelNanda/GELU_2L512W_C4_Code", "gelu-3l", "NeelNanda/GELU_3L512W_C4_Code",
+                "gelu-4l", "NeelNanda/GELU_4L512W_C4_Code", "solu-1l", "NeelNanda/SoLU_1L512W_C4_Code",
+                "solu-2l", "NeelNanda/SoLU_2L512W_C4_Code", "solu-3l", "NeelNanda/SoLU_3L512W_C4_Code",
+                "solu-4l", "NeelNanda/SoLU_4L512W_C4_Code");
+        want.forEach((alias, repo) -> {
+            var m = Known.model(alias).orElseThrow();
+            assertEquals(repo, m.repoId(), alias);
+            assertEquals(List.of("config.json", "model_final.pth"), m.files());
+            assertEquals(Known.GELU_1L.tokenizerRepo(), m.tokenizerRepo());
+        });
+        String commit = commitId("gelu2");
+        fake.repo(RepoType.MODEL, "NeelNanda/GELU_2L512W_C4_Code", false).commit(commit, "main",
+                files("config.json", text("{\"n_layers\": 2}"), "model_final.pth", lfs(PTH)));
+        var r = known().resolveModel("gelu-2l");
+        assertEquals(commit, r.commit(), "main, resolved to the commit the manifest records");
+        assertArrayEquals(PTH, Files.readAllBytes(r.path().resolve("model_final.pth")));
+    }
+
     @Test
     void tokenizerOptionalFilesMayBeAbsentAndTheirAbsenceIsRemembered() {
         Path dir = known().resolveTokenizerDir("gelu-1l");
@@ -174,7 +195,7 @@ class KnownTest {
             assertEquals("no such file: " + s, e.getMessage());
         }
         var e = assertThrows(NeuroscanException.class, () -> known().resolveModelDir("gelu1l"));
-        assertEquals("unknown model 'gelu1l': not an alias (gelu-1l), an existing path, or a Hugging Face repo id"
+        assertEquals("unknown model 'gelu1l': not an alias (gelu-1l, gelu-2l, gelu-3l, gelu-4l, solu-1l, solu-2l, solu-3l, solu-4l), an existing path, or a Hugging Face repo id"
                 + " org/name[@revision]", e.getMessage());
         assertEquals(List.of(), fake.requests());
     }

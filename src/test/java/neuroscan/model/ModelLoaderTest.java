@@ -67,8 +67,13 @@ class ModelLoaderTest {
         assertEquals("model_final.pth: tensor blocks.1.mlp.W_in has shape [16, 31], expected [16, 32]",
                 Fixtures.refuses("model_final.pth: ", () -> ModelLoader.load(tmp)));
 
-        Files.writeString(tmp.resolve("config.json"), Files.readString(tmp.resolve("config.json")).replace("\"gelu\"", "\"solu_ln\""));
-        assertEquals("config.json: act_fn 'solu_ln' is not supported (gelu, gelu_new)", Fixtures.refuses("config.json: ", () -> ModelLoader.load(tmp)));
+        write(tensors, "blocks.1.mlp.W_in", tensors.get("blocks.1.mlp.W_in"));
+        String config = Files.readString(tmp.resolve("config.json"));
+        // a SoLU config over a GELU checkpoint: SoLU's LayerNorm inside the MLP is missing
+        Files.writeString(tmp.resolve("config.json"), config.replace("\"gelu\"", "\"solu_ln\""));
+        assertEquals("model_final.pth: missing tensor blocks.0.mlp.ln.w", Fixtures.refuses("model_final.pth: ", () -> ModelLoader.load(tmp)));
+        Files.writeString(tmp.resolve("config.json"), config.replace("\"gelu\"", "\"relu\""));
+        assertEquals("config.json: act_fn 'relu' is not supported (gelu, gelu_new, solu_ln)", Fixtures.refuses("config.json: ", () -> ModelLoader.load(tmp)));
     }
 
     /** tmp/model_final.pth holding {@code tensors} with {@code name} replaced (or dropped when null). */

@@ -85,7 +85,14 @@ public final class Calls {
     /** mlp_in_gelu_max: per document and neuron, max and first argmax of act(A @ W_in + b_in). */
     public static Call mlpInGeluMax(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets,
                                     int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg) {
-        return call("mlp_in_gelu_max", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, N, K, act, docMax, docArg);
+        return mlpInGeluMax(A, W_in, b_in, offsets, nDocs, N, K, act, docMax, docArg, null);
+    }
+
+    /** As above, also storing the activations [T, N] into {@code post} (null: not stored). */
+    public static Call mlpInGeluMax(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets,
+                                    int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer post) {
+        return call("mlp_in_gelu_max", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, N, K, act, docMax, docArg, post,
+                post == null ? 0 : 1);
     }
 
     /** topk_merge: merges a batch's [nDocs, d_mlp] maxima (row d is document docIds[d]) into the running [k, d_mlp] store. */

@@ -30,28 +30,60 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * The one GPU {@link Engine}, for OpenCL and CUDA alike ({@link GpuDevice}): the forward pass to
- * {@code hook_post}, the max over positions and the top-k merge, written once as task graphs of the Java
- * kernels.
+ * The one GPU {@link Engine}, for OpenCL and CUDA alike ({@link GpuDevice}): the forward pass to every
+ * layer's {@code hook_post}, the max over positions and the top-k merge, written once as task graphs of the
+ * Java kernels.
  *
- * <p>The weights go to the device once. A batch (documents packed back to back) runs as one graph:
- * embed, LN1, the QKV projection, causal attention, the output projection + residual, LN2, and the MLP
- * input GEMM with GELU and the per-document max fused; in a scan ({@link #topKScan}) the graph ends with
- * {@code topk_merge} into the running [k, d_mlp] store, which stays on the device and comes back only when
- * asked (checkpoints, the end): nothing comes back per batch. Each graph exists twice, one per token slot:
- * while batch i computes, batch i + 1's tokens are staged on the host and uploaded on the transfer stream.
- * The batch buffers are sized for the largest batch that fits the device, halving from the requested size.
- * Not thread-safe: one caller at a time (the report stage gives a GPU one worker).
+ * <p>The weights go to the device once. A batch (documents packed back to back) runs as one graph: embed,
+ * then per layer LN1, the QKV projection, causal attention, the output projection + residual, LN2, and the
+ * MLP input GEMM with GELU and the per-document max fused ({@code mlp_in_gelu_max}); for every layer but the
+ * last that kernel also stores hook_post from its registers, and {@code mlp_out} (the W_out GEMM + b_out)
+ * adds it into the residual. In a scan ({@link #topKScan}) each layer's maxima go through {@code topk_merge}
+ * into that layer's running [k, d_mlp] store, which stays on the device and comes back only when asked
+ * (checkpoints, the end), as one flat store (neuron g = layer * d_mlp + n): nothing comes back per batch.
+ * Each graph exists twice, one per token slot: while batch i computes, batch i + 1's tokens are staged on
+ * the host and uploaded on the transfer stream. The batch buffers are sized for the largest batch that fits
+ * the device, halving from the requested size. Not thread-safe: one caller at a time (the report stage gives
+ * a GPU one worker). SoLU models are refused (their row-wise softmax has no kernel yet).
  */
 public final class GpuEngine implements Engine {
     private final ModelConfig cfg;
     private final GpuDevice device;
     private final DeviceMemory memory;
-    private final int dm, hd, dMlp, act;
+    private final int dm, hd, dMlp, act, nLayers, width;
     private final long memoryBudget;
-    private final GpuArray W_E, W_pos, ln1w, ln1b, Wqkv, bqkv, W_O, b_O, ln2w, ln2b, W_in, b_in;
+    private final GpuArray W_E, W_pos;
+    private final Layer[] layers;
     private Buffers b;
     private int progress;   // documents of the current docMax call already in the caller's arrays
+
+    /** One block's weights on the device; W_out, b_out only where a next block reads the MLP's output. */
+    private record Layer(GpuArray ln1w, GpuArray ln1b, GpuArray Wqkv, GpuArray bqkv, GpuArray W_O, GpuArray b_O,
+                         GpuArray ln2w, GpuArray ln2b, GpuArray W_in, GpuArray b_in, GpuArray W_out, GpuArray b_out) {
+        static Layer of(ModelConfig cfg, Weights.Block blk, int l, boolean last) {
+            String p = "blocks." + l + ".";
+            boolean lnw = cfg.hasLnWeights();
+            return new Layer(lnw ? GpuArray.floats(p + "ln1.w", blk.ln1_w().data()) : null,
+                    lnw ? GpuArray.floats(p + "ln1.b", blk.ln1_b().data()) : null,
+                    GpuArray.floats(p + "W_QKV", MemorySegment.ofArray(GpuModel.fuseQkv(cfg, blk))),
+                    GpuArray.floats(p + "b_QKV", MemorySegment.ofArray(GpuModel.fuseQkvBias(cfg, blk))),
+                    GpuArray.floats(p + "W_O", blk.W_O().data()),   // [h, d_head, d_model] is already [h * d_head, d_model]
+                    GpuArray.floats(p + "b_O", blk.b_O().data()),
+                    lnw ? GpuArray.floats(p + "ln2.w", blk.ln2_w().data()) : null,
+                    lnw ? GpuArray.floats(p + "ln2.b", blk.ln2_b().data()) : null,
+                    GpuArray.floats(p + "W_in", blk.W_in().data()), GpuArray.floats(p + "b_in", blk.b_in().data()),
+                    last ? null : GpuArray.floats(p + "W_out", blk.W_out().data()),
+                    last ? null : GpuArray.floats(p + "b_out", blk.b_out().data()));
+        }
+
+        List<GpuArray> arrays() {
+            List<GpuArray> all = new ArrayList<>();
+            for (GpuArray a : new GpuArray[]{ln1w, ln1b, Wqkv, bqkv, W_O, b_O, ln2w, ln2b, W_in, b_in, W_out, b_out}) {
+                if (a != null) all.add(a);
+            }
+            return all;
+        }
+    }
 
     private GpuEngine(Weights w, GpuDevice device, int maxBatchTokens, long memoryBudget) {
         this.cfg = w.cfg();
@@ -60,7 +92,11 @@ public final class GpuEngine implements Engine {
         this.dm = cfg.dModel();
         this.hd = cfg.nHeads() * cfg.dHead();
         this.dMlp = cfg.dMlp();
-        if (cfg.nLayers() > 1 || cfg.solu()) throw new NeuroscanException("the GPU engine runs single-layer GELU models only (for now)");
+        this.nLayers = cfg.nLayers();
+        this.width = cfg.neurons();
+        if (cfg.solu()) {
+            throw new NeuroscanException("the GPU engines do not run SoLU models (solu_ln) yet; use --backend cpu");
+        }
         this.act = Calls.act(cfg.actFn());
         // embed's grid has a row per token, and a device may cap a grid's y extent (CUDA: 65535)
         maxBatchTokens = Math.min(maxBatchTokens, device.maxGroups()[1]);
@@ -74,20 +110,10 @@ public final class GpuEngine implements Engine {
                     + " work-items; the GEMM kernels need " + Calls.largestWorkGroup());
         }
         memory = new DeviceMemory(device);
-        Weights.Block blk = w.blocks().getFirst();
         W_E = GpuArray.floats("W_E", w.W_E().data());
         W_pos = GpuArray.floats("W_pos", w.W_pos().data());
-        boolean lnw = cfg.hasLnWeights();
-        ln1w = lnw ? GpuArray.floats("ln1.w", blk.ln1_w().data()) : null;
-        ln1b = lnw ? GpuArray.floats("ln1.b", blk.ln1_b().data()) : null;
-        ln2w = lnw ? GpuArray.floats("ln2.w", blk.ln2_w().data()) : null;
-        ln2b = lnw ? GpuArray.floats("ln2.b", blk.ln2_b().data()) : null;
-        Wqkv = GpuArray.floats("W_QKV", MemorySegment.ofArray(GpuModel.fuseQkv(cfg, blk)));
-        bqkv = GpuArray.floats("b_QKV", MemorySegment.ofArray(GpuModel.fuseQkvBias(cfg, blk)));
-        W_O = GpuArray.floats("W_O", blk.W_O().data());   // [h, d_head, d_model] is already [h * d_head, d_model]
-        b_O = GpuArray.floats("b_O", blk.b_O().data());
-        W_in = GpuArray.floats("W_in", blk.W_in().data());
-        b_in = GpuArray.floats("b_in", blk.b_in().data());
+        layers = new Layer[nLayers];
+        for (int l = 0; l < nLayers; l++) layers[l] = Layer.of(cfg, w.blocks().get(l), l, l == nLayers - 1);
         try {
             uploadWeights();
             b = allocate(maxBatchTokens);
@@ -114,8 +140,8 @@ public final class GpuEngine implements Engine {
 
     private void uploadWeights() {
         TaskGraph g = new TaskGraph("weights");
-        List<GpuArray> all = new ArrayList<>(List.of(W_E, W_pos, Wqkv, bqkv, W_O, b_O, W_in, b_in));
-        if (ln1w != null) all.addAll(List.of(ln1w, ln1b, ln2w, ln2b));
+        List<GpuArray> all = new ArrayList<>(List.of(W_E, W_pos));
+        for (Layer l : layers) all.addAll(l.arrays());
         for (GpuArray a : all) {
             if (a.bytes() > device.maxAllocation()) {
                 throw new NeuroscanException(device.name() + ": tensor " + a.name() + " (" + GpuModel.size(a.bytes())
@@ -136,7 +162,7 @@ public final class GpuEngine implements Engine {
 
     @Override
     public int neurons() {
-        return dMlp;
+        return width;
     }
 
     /** The batch size in use (after any halving to fit the device). */
@@ -149,12 +175,17 @@ public final class GpuEngine implements Engine {
         return device.describe() + ", batches of " + b.maxTokens + " tokens, task graphs";
     }
 
+    /** A task's name in layer l: the first layer's names are the single-layer graph's ("qkv"), then "qkv.1". */
+    static String task(String name, int layer) {
+        return layer == 0 ? name : name + "." + layer;
+    }
+
     // ---------------------------------------------------------------- per-document maxima, back to the host
 
     @Override
     public void docMax(List<int[]> docs, float[] max, int[] argmax) {
         GpuModel.validate(cfg, docs);
-        GpuModel.checkResultArrays(docs.size(), dMlp, max, argmax);
+        GpuModel.checkResultArrays(docs.size(), width, max, argmax);
         if (docs.isEmpty()) return;
         int from = 0;
         while (true) {
@@ -185,9 +216,15 @@ public final class GpuEngine implements Engine {
             }
             b.readBack[s].awaitDone();
             Batch bt = batches.get(i);
-            int n = bt.count() * dMlp, at = bt.first() * dMlp;
-            MemorySegment.copy(memory.host(b.slots[s].docMax), JAVA_FLOAT, 0, max, at, n);
-            MemorySegment.copy(memory.host(b.slots[s].docArg), JAVA_INT, 0, argmax, at, n);
+            Slot sl = b.slots[s];
+            for (int l = 0; l < nLayers; l++) {   // layer l's [docs, d_mlp] into the flat rows
+                MemorySegment mx = memory.host(sl.docMax[l]), ag = memory.host(sl.docArg[l]);
+                for (int d = 0; d < bt.count(); d++) {
+                    int at = (bt.first() + d) * width + l * dMlp;
+                    MemorySegment.copy(mx, JAVA_FLOAT, 4L * d * dMlp, max, at, dMlp);
+                    MemorySegment.copy(ag, JAVA_INT, 4L * d * dMlp, argmax, at, dMlp);
+                }
+            }
             progress = bt.first() + bt.count();
         }
     }
@@ -204,8 +241,10 @@ public final class GpuEngine implements Engine {
             MemorySegment.copy(ids, bt.first(), memory.host(s.docIds), JAVA_INT, 0, bt.count());
             s.docIds.use(bt.count());
         }
-        s.docMax.use((long) bt.count() * dMlp);
-        s.docArg.use((long) bt.count() * dMlp);
+        for (int l = 0; l < nLayers; l++) {
+            s.docMax[l].use((long) bt.count() * dMlp);
+            s.docArg[l].use((long) bt.count() * dMlp);
+        }
         b.T.set(bt.tokens());
         b.nDocs.set(bt.count());
     }
@@ -218,11 +257,14 @@ public final class GpuEngine implements Engine {
             b.readBack[0].awaitUploads();
             b.readBack[1].awaitUploads();
             stage(b.slots[0], List.of(tokens), new Batch(0, 1, tokens.length), null);
-            b.post.use((long) tokens.length * dMlp);
+            for (GpuArray a : b.post) a.use((long) tokens.length * dMlp);
             p.execute();
             p.awaitDone();
-            float[] out = new float[tokens.length * dMlp];
-            MemorySegment.copy(memory.host(b.post), JAVA_FLOAT, 0, out, 0, out.length);
+            float[] out = new float[tokens.length * width];
+            for (int l = 0; l < nLayers; l++) {
+                MemorySegment h = memory.host(b.post[l]);
+                for (int r = 0; r < tokens.length; r++) MemorySegment.copy(h, JAVA_FLOAT, 4L * r * dMlp, out, r * width + l * dMlp, dMlp);
+            }
             return out;
         } catch (RuntimeException e) {
             drain();
@@ -238,7 +280,7 @@ public final class GpuEngine implements Engine {
         Batch bt = batches.getFirst();
         int[] ids = new int[bt.count()];
         for (int i = 0; i < ids.length; i++) ids[i] = i;
-        try (Store scratch = new Store(20, new TopK(20, dMlp))) {
+        try (Store scratch = new Store(20, new TopK(20, width))) {
             stage(b.slots[0], docs, bt, ids);
             Map<String, ExecutionPlan.Work> work = new LinkedHashMap<>();
             ExecutionPlan p = scratch.plans[0];
@@ -255,13 +297,20 @@ public final class GpuEngine implements Engine {
         double T = bt.tokens(), n = bt.count();
         double attention = GpuModel.attentionFlop(cfg, docs, bt.first(), bt.count());
         work.put("embed", () -> new double[]{0, 4.0 * 3 * T * dm});
-        work.put("ln1", () -> new double[]{8.0 * T * dm, 4.0 * 3 * T * dm});
-        work.put("qkv", () -> new double[]{2.0 * T * dm * 3 * hd, 4.0 * (T * dm + 3.0 * dm * hd + 3.0 * T * hd)});
-        work.put("attention", () -> new double[]{attention, 4.0 * 4 * T * hd});
-        work.put("out", () -> new double[]{2.0 * T * hd * dm, 4.0 * (T * hd + (double) hd * dm + 2.0 * T * dm)});
-        work.put("ln2", () -> new double[]{8.0 * T * dm, 4.0 * 3 * T * dm});
-        work.put("mlp_in_gelu_max", () -> new double[]{2.0 * T * dm * dMlp, 4.0 * (T * dm + (double) dm * dMlp + 2.0 * n * dMlp)});
-        work.put("topk_merge", () -> new double[]{0, 4.0 * (2.0 * n * dMlp + 6.0 * 20 * dMlp)});
+        for (int l = 0; l < nLayers; l++) {
+            boolean last = l == nLayers - 1;
+            work.put(task("ln1", l), () -> new double[]{8.0 * T * dm, 4.0 * 3 * T * dm});
+            work.put(task("qkv", l), () -> new double[]{2.0 * T * dm * 3 * hd, 4.0 * (T * dm + 3.0 * dm * hd + 3.0 * T * hd)});
+            work.put(task("attention", l), () -> new double[]{attention, 4.0 * 4 * T * hd});
+            work.put(task("out", l), () -> new double[]{2.0 * T * hd * dm, 4.0 * (T * hd + (double) hd * dm + 2.0 * T * dm)});
+            work.put(task("ln2", l), () -> new double[]{8.0 * T * dm, 4.0 * 3 * T * dm});
+            work.put(task("mlp_in_gelu_max", l), () -> new double[]{2.0 * T * dm * dMlp,
+                    4.0 * (T * dm + (double) dm * dMlp + 2.0 * n * dMlp + (last ? 0 : T * dMlp))});
+            if (!last) {
+                work.put(task("mlp_out", l), () -> new double[]{2.0 * T * dMlp * dm, 4.0 * (T * dMlp + (double) dMlp * dm + 2.0 * T * dm)});
+            }
+            work.put(task("topk_merge", l), () -> new double[]{0, 4.0 * (2.0 * n * dMlp + 6.0 * 20 * dMlp)});
+        }
     }
 
     // ---------------------------------------------------------------- the scan: top-k on the device
@@ -269,7 +318,7 @@ public final class GpuEngine implements Engine {
     /** A scan whose running store stays on the device ({@code topk_merge} after every batch, in the batch's graph). */
     @Override
     public TopKScan topKScan(TopK start) {
-        if (start.neurons() != dMlp) throw new IllegalArgumentException("store of " + start.neurons() + " neurons, model " + dMlp);
+        if (start.neurons() != width) throw new IllegalArgumentException("store of " + start.neurons() + " neurons, model " + width);
         try {
             return new Store(start.k(), start);
         } catch (RuntimeException e) {
@@ -277,10 +326,10 @@ public final class GpuEngine implements Engine {
         }
     }
 
-    /** The device store of one scan and the two slots' merge graphs. */
+    /** The device store of one scan, one [k, d_mlp] block per layer, and the two slots' merge graphs. */
     private final class Store implements TopKScan {
         final int k;
-        final GpuArray max, doc, pos, nan;
+        final GpuArray[] max, doc, pos, nan;
         final ExecutionPlan[] plans = new ExecutionPlan[2];
         final ExecutionPlan download;
         final TopK before;   // its per-neuron NaN counts, to which the device's are added
@@ -289,37 +338,47 @@ public final class GpuEngine implements Engine {
         Store(int k, TopK start) {
             this.k = k;
             long n = (long) k * dMlp;
-            max = GpuArray.floats("top-k max", n);
-            doc = GpuArray.ints("top-k doc", n);
-            pos = GpuArray.ints("top-k pos", n);
-            nan = GpuArray.ints("NaN count", dMlp);
+            max = new GpuArray[nLayers];
+            doc = new GpuArray[nLayers];
+            pos = new GpuArray[nLayers];
+            nan = new GpuArray[nLayers];
             before = start.copy();
+            float[] m0 = start.copyOfMax();
+            int[] d0 = start.copyOfDoc(), p0 = start.copyOfPos();
             try {
-                MemorySegment.copy(start.copyOfMax(), 0, memory.host(max), JAVA_FLOAT, 0, (int) n);
-                MemorySegment.copy(start.copyOfDoc(), 0, memory.host(doc), JAVA_INT, 0, (int) n);
-                MemorySegment.copy(start.copyOfPos(), 0, memory.host(pos), JAVA_INT, 0, (int) n);
-                memory.host(nan).fill((byte) 0);
-                TaskGraph up = new TaskGraph("store in").transferToDevice(DataTransferMode.EVERY_EXECUTION, max, doc, pos, nan);
+                for (int l = 0; l < nLayers; l++) {
+                    String sfx = nLayers == 1 ? "" : " " + l;
+                    max[l] = GpuArray.floats("top-k max" + sfx, n);
+                    doc[l] = GpuArray.ints("top-k doc" + sfx, n);
+                    pos[l] = GpuArray.ints("top-k pos" + sfx, n);
+                    nan[l] = GpuArray.ints("NaN count" + sfx, dMlp);
+                    MemorySegment hm = memory.host(max[l]), hd = memory.host(doc[l]), hp = memory.host(pos[l]);
+                    for (int r = 0; r < k; r++) {   // layer l's columns of the flat store
+                        int at = r * width + l * dMlp;
+                        MemorySegment.copy(m0, at, hm, JAVA_FLOAT, 4L * r * dMlp, dMlp);
+                        MemorySegment.copy(d0, at, hd, JAVA_INT, 4L * r * dMlp, dMlp);
+                        MemorySegment.copy(p0, at, hp, JAVA_INT, 4L * r * dMlp, dMlp);
+                    }
+                    memory.host(nan[l]).fill((byte) 0);
+                }
+                TaskGraph up = new TaskGraph("store in").transferToDevice(DataTransferMode.EVERY_EXECUTION, all());
                 try (ExecutionPlan p = ExecutionPlan.on(memory, up.snapshot()).build()) {
                     p.execute();
                     device.sync(GpuDevice.Stream.TRANSFER);
                 }
-                for (int s = 0; s < 2; s++) {
-                    Slot sl = b.slots[s];
-                    TaskGraph g = forward("scan slot " + s, sl, true)
-                            .task("mlp_in_gelu_max", MlpInGeluMax::mlpInGeluMax, b.a, W_in, b_in, sl.offsets, dMlp, dm, act,
-                                    b.docMax, b.docArg)
-                            .task("topk_merge", TopkMerge::topkMerge, b.docMax, b.docArg, sl.docIds, b.nDocs, dMlp, k, max, doc, pos, nan);
-                    plans[s] = grids(ExecutionPlan.on(memory, g.snapshot()))
-                            .grid("mlp_in_gelu_max", () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)))
-                            .grid("topk_merge", () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp))).build();
-                }
+                for (int s = 0; s < 2; s++) plans[s] = graph("scan slot " + s, b.slots[s], this).build();
                 download = ExecutionPlan.on(memory, new TaskGraph("store out")
-                        .transferToHost(DataTransferMode.EVERY_EXECUTION, max, doc, pos, nan).snapshot()).build();
+                        .transferToHost(DataTransferMode.EVERY_EXECUTION, all()).snapshot()).build();
             } catch (RuntimeException e) {
                 close();
                 throw e;
             }
+        }
+
+        private GpuArray[] all() {
+            List<GpuArray> a = new ArrayList<>();
+            for (int l = 0; l < nLayers; l++) a.addAll(List.of(max[l], doc[l], pos[l], nan[l]));
+            return a.toArray(GpuArray[]::new);
         }
 
         @Override
@@ -347,15 +406,21 @@ public final class GpuEngine implements Engine {
             try {
                 download.execute();
                 download.awaitDone();
-                int n = k * dMlp;
+                int n = k * width;
                 float[] m = new float[n];
-                int[] d = new int[n], p = new int[n], nanPer = new int[dMlp];
-                MemorySegment.copy(memory.host(max), JAVA_FLOAT, 0, m, 0, n);
-                MemorySegment.copy(memory.host(doc), JAVA_INT, 0, d, 0, n);
-                MemorySegment.copy(memory.host(pos), JAVA_INT, 0, p, 0, n);
-                MemorySegment.copy(memory.host(nan), JAVA_INT, 0, nanPer, 0, dMlp);
-                TopK t = TopK.of(k, dMlp, m, d, p);
-                for (int c = 0; c < dMlp; c++) t.addNanCount(c, before.nanCount(c) + nanPer[c]);
+                int[] d = new int[n], p = new int[n], nanPer = new int[width];
+                for (int l = 0; l < nLayers; l++) {
+                    MemorySegment hm = memory.host(max[l]), hd = memory.host(doc[l]), hp = memory.host(pos[l]);
+                    for (int r = 0; r < k; r++) {
+                        int at = r * width + l * dMlp;
+                        MemorySegment.copy(hm, JAVA_FLOAT, 4L * r * dMlp, m, at, dMlp);
+                        MemorySegment.copy(hd, JAVA_INT, 4L * r * dMlp, d, at, dMlp);
+                        MemorySegment.copy(hp, JAVA_INT, 4L * r * dMlp, p, at, dMlp);
+                    }
+                    MemorySegment.copy(memory.host(nan[l]), JAVA_INT, 0, nanPer, l * dMlp, dMlp);
+                }
+                TopK t = TopK.of(k, width, m, d, p);
+                for (int c = 0; c < width; c++) t.addNanCount(c, before.nanCount(c) + nanPer[c]);
                 return t;
             } catch (RuntimeException e) {
                 drain();
@@ -378,51 +443,103 @@ public final class GpuEngine implements Engine {
             drain();
             for (ExecutionPlan p : plans) if (p != null) p.close();
             if (download != null) download.close();
-            for (GpuArray a : new GpuArray[]{max, doc, pos, nan}) memory.release(a);
+            for (GpuArray[] arrays : new GpuArray[][]{max, doc, pos, nan}) {
+                for (GpuArray a : arrays) if (a != null) memory.release(a);
+            }
         }
     }
 
     // ---------------------------------------------------------------- the graphs
 
-    /** Embed to LN2 for a batch in slot {@code s}: x = embed; x += attn(LN1(x)); a = LN2(x). */
-    private TaskGraph forward(String name, Slot s, boolean ids) {
+    /**
+     * The graph of a batch in slot {@code s}: x = embed; per layer x += attn(LN1(x)), a = LN2(x), the MLP; then,
+     * by what the graph is for: {@code store != null}, a scan (each layer's maxima merged into the device store);
+     * {@code hookPost}, every layer's activations back to the host (the unfused GEMM); else each layer's maxima
+     * back to the host. The MLP of every layer but the last also adds W_out @ hook_post + b_out into x.
+     */
+    private ExecutionPlan.Builder graph(String name, Slot s, Store store) {
+        return graph(name, s, store, false);
+    }
+
+    private ExecutionPlan.Builder graph(String name, Slot s, Store store, boolean hookPost) {
         TaskGraph g = new TaskGraph(name);
-        if (ids) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.tokens, s.offsets, s.docIds);
+        if (store != null) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.tokens, s.offsets, s.docIds);
         else g.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.tokens, s.offsets);
         float eps = (float) cfg.eps();
         boolean ln = cfg.normalization() != null;
-        int affine = ln1w == null ? 0 : 1;
+        int affine = cfg.hasLnWeights() ? 1 : 0;
         g.task("embed", Embed::embed, s.tokens, s.offsets, b.nDocs, b.T, dm, W_E, W_pos, b.x);
-        if (ln) g.task("ln1", LayerNorm::layerNorm, b.x, ln1w, ln1b, b.a, dm, eps, affine);
-        g.task("qkv", GemmBias::gemmBias, b.a, Wqkv, bqkv, null, b.qkv, b.T, 3 * hd, dm, Calls.ACT_NONE, 0);
-        g.task("attention", CausalAttention::causalAttention, b.qkv, s.offsets, b.nDocs, b.T, cfg.nHeads(), b.z);
-        g.task("out", GemmBias::gemmBias, b.z, W_O, b_O, b.x, b.x, b.T, dm, hd, Calls.ACT_NONE, 1);
-        if (ln) g.task("ln2", LayerNorm::layerNorm, b.x, ln2w, ln2b, b.a, dm, eps, affine);
-        return g;
-    }
-
-    /** The grids of {@link #forward}'s tasks, from the batch's current token count. */
-    private ExecutionPlan.Builder grids(ExecutionPlan.Builder p) {
-        p.grid("embed", () -> ExecutionPlan.Geometry.of(Calls.embedGrid(b.T.get(), dm)))
-                .grid("qkv", () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), 3 * hd)))
-                .grid("attention", () -> ExecutionPlan.Geometry.of(Calls.attentionGrid(b.T.get(), cfg.nHeads())))
-                .grid("out", () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dm)));
-        if (cfg.normalization() != null) {
-            p.grid("ln1", () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get()))).grid("ln2", () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())));
+        List<GpuArray> back = new ArrayList<>();
+        for (int l = 0; l < nLayers; l++) {
+            Layer w = layers[l];
+            boolean last = l == nLayers - 1;
+            if (ln) g.task(task("ln1", l), LayerNorm::layerNorm, b.x, w.ln1w(), w.ln1b(), b.a, dm, eps, affine);
+            g.task(task("qkv", l), GemmBias::gemmBias, b.a, w.Wqkv(), w.bqkv(), null, b.qkv, b.T, 3 * hd, dm, Calls.ACT_NONE, 0);
+            g.task(task("attention", l), CausalAttention::causalAttention, b.qkv, s.offsets, b.nDocs, b.T, cfg.nHeads(), b.z);
+            g.task(task("out", l), GemmBias::gemmBias, b.z, w.W_O(), w.b_O(), b.x, b.x, b.T, dm, hd, Calls.ACT_NONE, 1);
+            if (ln) g.task(task("ln2", l), LayerNorm::layerNorm, b.x, w.ln2w(), w.ln2b(), b.a, dm, eps, affine);
+            GpuArray post;
+            if (hookPost) {
+                post = b.post[l];
+                g.task(task("mlp_in", l), GemmBias::gemmBias, b.a, w.W_in(), w.b_in(), null, post, b.T, dMlp, dm, act, 0);
+                back.add(post);
+            } else {
+                GpuArray mx = store != null ? b.docMax[l] : s.docMax[l], ag = store != null ? b.docArg[l] : s.docArg[l];
+                post = last ? null : b.h;   // the epilogue stores hook_post only where W_out reads it
+                g.task(task("mlp_in_gelu_max", l), MlpInGeluMax::mlpInGeluMax, b.a, w.W_in(), w.b_in(), s.offsets, dMlp, dm, act,
+                        mx, ag, post, last ? 0 : 1);
+                if (store != null) {
+                    g.task(task("topk_merge", l), TopkMerge::topkMerge, mx, ag, s.docIds, b.nDocs, dMlp, store.k,
+                            store.max[l], store.doc[l], store.pos[l], store.nan[l]);
+                } else {
+                    back.add(mx);
+                    back.add(ag);
+                }
+            }
+            if (!last) g.task(task("mlp_out", l), GemmBias::gemmBias, post, w.W_out(), w.b_out(), b.x, b.x, b.T, dm, dMlp, Calls.ACT_NONE, 1);
+        }
+        if (!back.isEmpty()) g.transferToHost(DataTransferMode.EVERY_EXECUTION, back.toArray(GpuArray[]::new));
+        ExecutionPlan.Builder p = ExecutionPlan.on(memory, g.snapshot())
+                .grid("embed", () -> ExecutionPlan.Geometry.of(Calls.embedGrid(b.T.get(), dm)));
+        for (int l = 0; l < nLayers; l++) {
+            p.grid(task("qkv", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), 3 * hd)))
+                    .grid(task("attention", l), () -> ExecutionPlan.Geometry.of(Calls.attentionGrid(b.T.get(), cfg.nHeads())))
+                    .grid(task("out", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dm)));
+            if (ln) {
+                p.grid(task("ln1", l), () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())))
+                        .grid(task("ln2", l), () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())));
+            }
+            if (hookPost) p.grid(task("mlp_in", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dMlp)));
+            else p.grid(task("mlp_in_gelu_max", l), () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)));
+            if (store != null) p.grid(task("topk_merge", l), () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp)));
+            if (l < nLayers - 1) p.grid(task("mlp_out", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dm)));
         }
         return p;
     }
 
-    /** One token slot: what a batch uploads, and where its per-document results land. */
+    /** One token slot: what a batch uploads, and where its per-document results land (one pair per layer). */
     private static final class Slot {
-        final GpuArray tokens, offsets, docIds, docMax, docArg;
+        final GpuArray tokens, offsets, docIds;
+        final GpuArray[] docMax, docArg;
 
-        Slot(int s, int maxTokens, int maxDocs, int dMlp) {
+        Slot(int s, int maxTokens, int maxDocs, int dMlp, int nLayers) {
             tokens = GpuArray.ints("tokens " + s, maxTokens);
             offsets = GpuArray.ints("offsets " + s, maxDocs + 1);
             docIds = GpuArray.ints("document ids " + s, maxDocs);
-            docMax = GpuArray.floats("docMax " + s, (long) maxDocs * dMlp);
-            docArg = GpuArray.ints("docArg " + s, (long) maxDocs * dMlp);
+            docMax = new GpuArray[nLayers];
+            docArg = new GpuArray[nLayers];
+            for (int l = 0; l < nLayers; l++) {
+                String sfx = nLayers == 1 ? "" : " layer " + l;
+                docMax[l] = GpuArray.floats("docMax " + s + sfx, (long) maxDocs * dMlp);
+                docArg[l] = GpuArray.ints("docArg " + s + sfx, (long) maxDocs * dMlp);
+            }
+        }
+
+        List<GpuArray> arrays() {
+            List<GpuArray> a = new ArrayList<>(List.of(tokens, offsets, docIds));
+            a.addAll(List.of(docMax));
+            a.addAll(List.of(docArg));
+            return a;
         }
     }
 
@@ -430,7 +547,8 @@ public final class GpuEngine implements Engine {
     private final class Buffers implements AutoCloseable {
         final int maxTokens, maxDocs;
         final IntParam T, nDocs;
-        final GpuArray x, a, qkv, z, docMax, docArg, post;
+        final GpuArray x, a, qkv, z, h;
+        final GpuArray[] docMax, docArg, post;
         final Slot[] slots = new Slot[2];
         final ExecutionPlan[] readBack = new ExecutionPlan[2];
         private ExecutionPlan hookPost;
@@ -445,12 +563,19 @@ public final class GpuEngine implements Engine {
             a = cfg.normalization() == null ? x : add(GpuArray.floats("LN out", (long) maxTokens * dm));
             qkv = add(GpuArray.floats("qkv", maxTokens * 3L * hd));
             z = add(GpuArray.floats("z", (long) maxTokens * hd));
-            docMax = add(GpuArray.floats("docMax", (long) maxDocs * dMlp));
-            docArg = add(GpuArray.ints("docArg", (long) maxDocs * dMlp));
-            post = GpuArray.floats("hook_post", (long) cfg.nCtx() * dMlp);
+            h = nLayers == 1 ? null : add(GpuArray.floats("hook_post (W_out's input)", (long) maxTokens * dMlp));
+            docMax = new GpuArray[nLayers];
+            docArg = new GpuArray[nLayers];
+            post = new GpuArray[nLayers];
+            for (int l = 0; l < nLayers; l++) {
+                String sfx = nLayers == 1 ? "" : " layer " + l;
+                docMax[l] = add(GpuArray.floats("docMax" + sfx, (long) maxDocs * dMlp));
+                docArg[l] = add(GpuArray.ints("docArg" + sfx, (long) maxDocs * dMlp));
+                post[l] = GpuArray.floats("hook_post" + sfx, (long) cfg.nCtx() * dMlp);
+            }
             for (int s = 0; s < 2; s++) {
-                slots[s] = new Slot(s, maxTokens, maxDocs, dMlp);
-                for (GpuArray g : new GpuArray[]{slots[s].tokens, slots[s].offsets, slots[s].docIds, slots[s].docMax, slots[s].docArg}) add(g);
+                slots[s] = new Slot(s, maxTokens, maxDocs, dMlp, nLayers);
+                for (GpuArray g : slots[s].arrays()) add(g);
             }
         }
 
@@ -462,25 +587,15 @@ public final class GpuEngine implements Engine {
         /** Builds the read-back graphs (allocating every batch array now, so a device too small fails here). */
         void build() {
             b = this;   // the graph builders read the current buffers
-            for (int s = 0; s < 2; s++) {
-                Slot sl = slots[s];
-                TaskGraph g = forward("docMax slot " + s, sl, false)
-                        .task("mlp_in_gelu_max", MlpInGeluMax::mlpInGeluMax, a, W_in, b_in, sl.offsets, dMlp, dm, act, sl.docMax, sl.docArg)
-                        .transferToHost(DataTransferMode.EVERY_EXECUTION, sl.docMax, sl.docArg);
-                readBack[s] = grids(ExecutionPlan.on(memory, g.snapshot()))
-                        .grid("mlp_in_gelu_max", () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(nDocs.get(), dMlp))).build();
-            }
+            for (int s = 0; s < 2; s++) readBack[s] = graph("docMax slot " + s, slots[s], null).build();
             for (GpuArray g : arrays) memory.buffer(g);
         }
 
-        /** hook_post of one document ([n_ctx, d_mlp] at most): its graph and buffer are made on first use. */
+        /** hook_post of one document ([n_ctx, d_mlp] per layer at most): its graph and buffers are made on first use. */
         ExecutionPlan hookPost() {
             if (hookPost == null) {
-                arrays.add(post);
-                TaskGraph g = forward("hook_post", slots[0], false)
-                        .task("mlp_in", GemmBias::gemmBias, a, W_in, b_in, null, post, T, dMlp, dm, act, 0)
-                        .transferToHost(DataTransferMode.EVERY_EXECUTION, post);
-                hookPost = grids(ExecutionPlan.on(memory, g.snapshot())).grid("mlp_in", () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(T.get(), dMlp))).build();
+                arrays.addAll(List.of(post));
+                hookPost = graph("hook_post", slots[0], null, true).build();
             }
             return hookPost;
         }

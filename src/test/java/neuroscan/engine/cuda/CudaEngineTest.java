@@ -22,6 +22,12 @@ class CudaEngineTest extends GpuEngineContract {
         return maxBatchTokens == null ? CudaEngine.open(weights, 0) : CudaEngine.open(weights, 0, maxBatchTokens);
     }
 
+    @Override
+    protected neuroscan.engine.gpu.GpuEngine open(neuroscan.model.Weights w, int maxBatchTokens) {
+        Gpu.get();
+        return CudaEngine.open(w, 0, maxBatchTokens);
+    }
+
     @Test
     void matchesTheCpuEngine() {
         Gpu.get();

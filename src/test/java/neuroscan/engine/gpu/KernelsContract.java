@@ -300,6 +300,28 @@ public abstract class KernelsContract {
         }
     }
 
+    /**
+     * A layer that feeds the next block: the same kernel also stores hook_post [T, N] (for W_out), equal to the
+     * scalar twin's GEMM + activation, and its maxima are those of the run that stores nothing.
+     */
+    @ParameterizedTest(name = "N {0}, K {1}, act {2}, docs {3}")
+    @CsvSource({"130, 45, 1, '1 63 64 65 150 7'", "5, 3, 2, '2 1 129'"})
+    void mlpInGeluMaxStoresHookPostForTheNextLayer(int N, int K, int act, String lengths) {
+        KernelDevice dev = device();
+        int[] offsets = offsets(lengths.split(" "));
+        int nDocs = offsets.length - 1, T = offsets[nDocs];
+        float[] A = gaussian(T * K, 1), W = gaussian(K * N, 1), b = gaussian(N, 1);
+        Result alone = runMlpMax(dev, A, W, b, offsets, N, K, act);
+        try (var a = dev.floats(A); var w = dev.floats(W); var bb = dev.floats(b); var off = dev.ints(offsets);
+             var mx = dev.filled((long) nDocs * N, Float.NaN); var ag = dev.filledInts((long) nDocs * N, -7);
+             var post = dev.filled((long) T * N, Float.NaN)) {
+            dev.launch(16, Calls.mlpInGeluMax(a, w, bb, off, nDocs, N, K, act, mx, ag, post));
+            assertClose(Twins.gemmBias(A, W, b, null, T, N, K, act), dev.read(post, T * N), 1e-4, "stored hook_post");
+            assertArrayEquals(alone.max, dev.read(mx, nDocs * N), "the max does not change when hook_post is stored");
+            assertArrayEquals(alone.arg, dev.readInts(ag, nDocs * N));
+        }
+    }
+
     public static int[] offsets(String... lengths) {
         int[] l = new int[lengths.length];
         for (int i = 0; i < l.length; i++) l[i] = Integer.parseInt(lengths[i].trim());

@@ -30,6 +30,12 @@ class OpenClEngineTest extends GpuEngineContract {
         return maxBatchTokens == null ? OpenClEngine.open(weights, 0) : OpenClEngine.open(weights, 0, maxBatchTokens);
     }
 
+    @Override
+    protected GpuEngine open(neuroscan.model.Weights w, int maxBatchTokens) {
+        Device.get();
+        return OpenClEngine.open(w, 0, maxBatchTokens);
+    }
+
     @Test
     void describesItselfAndKeepsTheRequestedBatch() {
         Device.get();
