@@ -58,10 +58,20 @@ public final class MlpInGeluMax {
                 for (int j = 0; j < GEMM_RN; j++) {
                     final int c = col0 + tx + GEMM_WN * j;
                     final float v = activation(act, acc[i][j] + (c < N ? b_in[c] : 0.0f));
-                    if (storePost != 0 && c < N) post[r * N + c] = v;
+                    acc[i][j] = v;   // kept for the store below, in its own loop: fewer registers live in this one
                     if (v > best[j] || (v != v && best[j] == best[j])) {   // a NaN activation makes the max NaN
                         best[j] = v;
                         at[j] = r - start;
+                    }
+                }
+            }
+            if (storePost != 0) {
+                for (int i = 0; i < GEMM_RM; i++) {
+                    final int r = row0 + ty + GEMM_WM * i;
+                    if (r >= end) continue;
+                    for (int j = 0; j < GEMM_RN; j++) {
+                        final int c = col0 + tx + GEMM_WN * j;
+                        if (c < N) post[r * N + c] = acc[i][j];
                     }
                 }
             }
