@@ -17,7 +17,8 @@ public final class MlpInGeluMax {
     /**
      * For each document d and neuron n: docMax[d, n] = the max over d's positions p of
      * act(A[p] @ W_in[:, n] + b_in[n]) (= hook_post), and docArg[d, n] = the first such p (the position
-     * inside the document). The [tokens x d_mlp] activations stay in registers and never reach global
+     * inside the document), and docPos[d, n] = the number of d's positions where that activation is > 0
+     * (the scan's density; NaN is not > 0). The [tokens x d_mlp] activations stay in registers and never reach global
      * memory, unless {@code storePost != 0}: then post[r, n] = hook_post of every row r is written too (a layer
      * that is not the model's last: its W_out GEMM reads them), from the same registers as the max. {@code post}
      * may be null when storePost is 0.
@@ -32,11 +33,14 @@ public final class MlpInGeluMax {
      */
     @Kernel(workGroup = {GEMM_WN, GEMM_WM})
     public static void mlpInGeluMax(KernelContext ctx, float[] A, float[] W_in, float[] b_in, int[] offsets, int N,
-                                    int K, int act, float[] docMax, int[] docArg, float[] post, int storePost) {
+                                    int K, int act, float[] docMax, int[] docArg, int[] docPos, float[] post, int storePost) {
         float[] As = ctx.localFloats(GEMM_TK * GEMM_AS_STRIDE);
         float[] Bs = ctx.localFloats(GEMM_TK * GEMM_TN);
         float[] redV = ctx.localFloats(GEMM_WM * GEMM_TN);
         int[] redP = ctx.localInts(GEMM_WM * GEMM_TN);
+        // Each work-item's count of positive activations per column lives in its own slots of redC, not in
+        // registers: the fold is within the register budget of the hand-written kernel (PtxBuildTest).
+        int[] redC = ctx.localInts(GEMM_WM * GEMM_TN);
         final int tx = ctx.localId(0), ty = ctx.localId(1);
         final int doc = ctx.groupId(1), col0 = ctx.groupId(0) * GEMM_TN;
         final int start = offsets[doc], end = offsets[doc + 1];
@@ -46,6 +50,7 @@ public final class MlpInGeluMax {
         for (int j = 0; j < GEMM_RN; j++) {
             best[j] = Float.NEGATIVE_INFINITY;
             at[j] = -1;
+            redC[ty * GEMM_TN + tx + GEMM_WN * j] = 0;
         }
         for (int row0 = start; row0 < end; row0 += GEMM_TM) {   // uniform over the group: barriers are safe
             float[][] acc = new float[GEMM_RM][GEMM_RN];
@@ -59,6 +64,7 @@ public final class MlpInGeluMax {
                     final int c = col0 + tx + GEMM_WN * j;
                     final float v = activation(act, acc[i][j] + (c < N ? b_in[c] : 0.0f));
                     acc[i][j] = v;   // kept for the store below, in its own loop: fewer registers live in this one
+                    if (v > 0.0f) redC[ty * GEMM_TN + tx + GEMM_WN * j]++;
                     if (v > best[j] || (v != v && best[j] == best[j])) {   // a NaN activation makes the max NaN
                         best[j] = v;
                         at[j] = r - start;
@@ -87,7 +93,9 @@ public final class MlpInGeluMax {
             if (col0 + c >= N) continue;
             float v = redV[c];
             int p = redP[c];
+            int count = redC[c];
             for (int y = 1; y < GEMM_WM; y++) {
+                count += redC[y * GEMM_TN + c];
                 final float v2 = redV[y * GEMM_TN + c];
                 final int p2 = redP[y * GEMM_TN + c];
                 if (p2 >= 0 && (p < 0 || v2 > v || (v2 == v && p2 < p) || (v2 != v2 && (v == v || p2 < p)))) {
@@ -97,6 +105,7 @@ public final class MlpInGeluMax {
             }
             docMax[doc * N + col0 + c] = v;
             docArg[doc * N + col0 + c] = p;
+            docPos[doc * N + col0 + c] = count;
         }
     }
 }

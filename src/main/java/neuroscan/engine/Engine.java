@@ -21,7 +21,16 @@ public interface Engine extends AutoCloseable {
      * the max is NaN (at the first NaN position) on every engine, so the store's merge refuses and counts it per
      * neuron. Arrays are caller-allocated with at least docs.size() * neurons entries.
      */
-    void docMax(List<int[]> docs, float[] max, int[] argmax);
+    default void docMax(List<int[]> docs, float[] max, int[] argmax) {
+        docMax(docs, max, argmax, null);
+    }
+
+    /**
+     * {@link #docMax(List, float[], int[])}, and where {@code positive} is not null, {@code positive[d * neurons + g]}
+     * = the number of d's positions where the scanned hook[pos][g] > 0 (NaN is not), counted where the max is taken
+     * (the fused MLP kernel's epilogue), for the scan's density.
+     */
+    void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive);
 
     /**
      * Per-position activations of one document, every layer's scanned hook (hook_post, or hook_mid for SoLU),
@@ -29,12 +38,18 @@ public interface Engine extends AutoCloseable {
      */
     float[] hookPost(int[] tokens);
 
-    /**
-     * A scan continuing from {@code start}: batches in, the top-k store out. The default merges on the
-     * host ({@link HostTopKScan}); GPU engines keep the store on the device.
-     */
+    /** A scan continuing from {@code start}, without statistics. */
     default TopKScan topKScan(neuroscan.store.TopK start) {
-        return new HostTopKScan(this, start);
+        return topKScan(start, null);
+    }
+
+    /**
+     * A scan continuing from {@code start} and, unless {@code stats} is null, from those statistics:
+     * batches in, the top-k store and the statistics out. The default works on the host
+     * ({@link HostTopKScan}); GPU engines keep both on the device.
+     */
+    default TopKScan topKScan(neuroscan.store.TopK start, neuroscan.store.NeuronStats stats) {
+        return new HostTopKScan(this, start, stats);
     }
 
     /** A short name for manifests and stderr, e.g. "cpu (2 threads, AVX-512)" or "reference". */

@@ -60,6 +60,17 @@ public final class Safetensors {
             return new Entry("I32", shape, MemorySegment.ofArray(v));
         }
 
+        public static Entry i64(long[] v, long... shape) {
+            return new Entry("I64", shape, MemorySegment.ofArray(v));
+        }
+
+        public long[] toLongArray() {
+            requireDtype("I64");
+            long[] out = new long[Math.toIntExact(numel())];
+            MemorySegment.copy(data, ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, out, 0, out.length);
+            return out;
+        }
+
         public float[] toFloatArray() {
             requireDtype("F32");
             float[] out = new float[Math.toIntExact(numel())];

@@ -9,6 +9,7 @@ import neuroscan.model.ModelLoader;
 import neuroscan.hub.Known;
 import neuroscan.store.Hook;
 import neuroscan.store.Manifest;
+import neuroscan.store.NeuronStats;
 import neuroscan.store.StoreFile;
 import neuroscan.store.TokenCache;
 import neuroscan.store.TopK;
@@ -40,6 +41,7 @@ import java.util.stream.IntStream;
 public final class RunReports implements AutoCloseable {
     private final Manifest manifest;
     private final TopK topK;
+    private final NeuronStats stats;   // null: a run scanned before the statistics
     private final TokenCache tokens;
     private final LoadedModel model;
     private final Tokenizer tokenizer;
@@ -48,10 +50,11 @@ public final class RunReports implements AutoCloseable {
     private final Hook hook;
     private final int neurons;
 
-    private RunReports(Manifest manifest, TopK topK, Hook hook, TokenCache tokens, LoadedModel model, Tokenizer tokenizer,
-                       ReportEngines engines) {
+    private RunReports(Manifest manifest, TopK topK, NeuronStats stats, Hook hook, TokenCache tokens, LoadedModel model,
+                       Tokenizer tokenizer, ReportEngines engines) {
         this.manifest = manifest;
         this.topK = topK;
+        this.stats = stats;
         this.tokens = tokens;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -108,7 +111,20 @@ public final class RunReports implements AutoCloseable {
         if (!want.equals(hook)) {
             throw new NeuroscanException(run + ": store has " + describe(hook) + " but the model has " + describe(want));
         }
-        return new RunReports(m, store, hook, cache, model, tokenizer, engines.get());
+        NeuronStats st = file.stats();
+        if (st != null) {
+            for (int n = 0; n < st.neurons(); n++)
+                for (int b = 0; b < NeuronStats.BINS; b++)
+                    for (NeuronStats.Sample s : st.samples(b, n)) {
+                        int len = m.includePadding() ? Math.max(m.nCtx(), cache.length(s.doc())) : cache.length(s.doc());
+                        if (s.pos() >= len) {
+                            throw new NeuroscanException(run.resolve(StoreFile.NAME) + ": corrupt stats: a sample of neuron "
+                                    + (hook.nLayers() == 1 ? "" + n : hook.label(n)) + " puts the max of document " + s.doc()
+                                    + " at position " + s.pos() + ", past its " + len + " tokens");
+                        }
+                    }
+        }
+        return new RunReports(m, store, st, hook, cache, model, tokenizer, engines.get());
     }
 
     private static String describe(Hook h) {
@@ -166,9 +182,7 @@ public final class RunReports implements AutoCloseable {
         Map<Integer, float[]> acts = new HashMap<>();
         Engine e = engines.acquire();
         try {
-            for (TopK.Example ex : topK.examples(neuron)) {
-                acts.computeIfAbsent(ex.doc(), d -> column(e.hookPost(scannedTokens(d)), neuron));
-            }
+            for (int d : docsOf(neuron)) acts.computeIfAbsent(d, x -> column(e.hookPost(scannedTokens(x)), neuron));
         } finally {
             engines.release(e);
         }
@@ -185,7 +199,7 @@ public final class RunReports implements AutoCloseable {
     public List<NeuronReport> all() {
         Map<Integer, List<Integer>> neuronsOfDoc = new HashMap<>();
         for (int n = 0; n < neurons; n++) {
-            for (TopK.Example e : topK.examples(n)) neuronsOfDoc.computeIfAbsent(e.doc(), d -> new ArrayList<>()).add(n);
+            for (int doc : docsOf(n)) neuronsOfDoc.computeIfAbsent(doc, d -> new ArrayList<>()).add(n);
         }
         Map<Long, float[]> acts = new ConcurrentHashMap<>();
         List<Integer> docs = new ArrayList<>(neuronsOfDoc.keySet());
@@ -254,6 +268,37 @@ public final class RunReports implements AutoCloseable {
         float[] of(int neuron, int doc);
     }
 
+    /** The documents a neuron's report shows: its top k, then its quantile examples (each once). */
+    private List<Integer> docsOf(int neuron) {
+        java.util.LinkedHashSet<Integer> docs = new java.util.LinkedHashSet<>();
+        for (TopK.Example e : topK.examples(neuron)) docs.add(e.doc());
+        for (Quantiles.Interval q : quantiles(neuron)) for (NeuronStats.Sample s : q.samples()) docs.add(s.doc());
+        return new ArrayList<>(docs);
+    }
+
+    private List<Quantiles.Interval> quantiles(int neuron) {
+        return stats == null ? List.of() : Quantiles.of(stats, topK, neuron, stats.samples());
+    }
+
+    /** Density, histogram and the quantile examples of flat neuron {@code neuron} (nothing without statistics). */
+    private NeuronReport withStats(NeuronReport r, int neuron, Activations acts) {
+        if (stats == null) return r;
+        List<NeuronReport.Quantile> qs = new ArrayList<>();
+        for (Quantiles.Interval q : quantiles(neuron)) {
+            List<NeuronReport.Example> ex = new ArrayList<>();
+            for (NeuronStats.Sample s : q.samples()) ex.add(example(ex.size(), s.doc(), s.max(), s.pos(), acts.of(neuron, s.doc())));
+            qs.add(new NeuronReport.Quantile(new float[]{q.lo(), q.hi()}, ex));
+        }
+        return r.withStats(stats.density(neuron), new NeuronReport.Histogram(NeuronStats.EDGES.clone(), stats.histogram(neuron)), qs);
+    }
+
+    private NeuronReport.Example example(int rank, int doc, float max, int pos, float[] a) {
+        String[] display = tokenizer.displayTokens(scannedTokens(doc));
+        float min = Float.POSITIVE_INFINITY;
+        for (float v : a) min = Math.min(min, v);
+        return new NeuronReport.Example(rank, doc, max, min, pos, List.of(display), a);
+    }
+
     private NeuronReport build(int neuron, Activations acts, NeuronReport.Logits logits) {
         List<NeuronReport.Example> examples = new ArrayList<>();
         long bad = 0;
@@ -262,15 +307,12 @@ public final class RunReports implements AutoCloseable {
                 bad++;
                 continue;
             }
-            float[] a = acts.of(neuron, e.doc());
-            String[] display = tokenizer.displayTokens(scannedTokens(e.doc()));
-            float min = Float.POSITIVE_INFINITY;
-            for (float v : a) min = Math.min(min, v);
-            examples.add(new NeuronReport.Example(e.rank(), e.doc(), e.max(), min, e.pos(), List.of(display), a));
+            examples.add(example(e.rank(), e.doc(), e.max(), e.pos(), acts.of(neuron, e.doc())));
         }
-        return new NeuronReport(manifest.model().id(), manifest.dataset().id(), hook.layer(neuron), hook.inLayer(neuron), logits,
+        NeuronReport r = new NeuronReport(manifest.model().id(), manifest.dataset().id(), hook.layer(neuron), hook.inLayer(neuron), logits,
                 examples, hook.dMlp(), neuroscopeUrl(neuron), manifest.nanCount(neuron) + bad)
                 .withLayers(hook.nLayers() == 1 ? null : hook.nLayers());
+        return withStats(r, neuron, acts);
     }
 
     private float[] column(float[] post, int neuron) {

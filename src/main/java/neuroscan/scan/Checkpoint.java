@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The {@code checkpoint/} folder of an unfinished run: {@code state.safetensors} (the store of documents
- * [start, next) with counters in its metadata) and token chunks {@code tokens-A-B.safetensors}, one per
+ * The {@code checkpoint/} folder of an unfinished run: {@code state.safetensors} (the store and statistics
+ * of documents [start, next), in one file so they cannot disagree, with counters in its metadata) and token chunks {@code tokens-A-B.safetensors}, one per
  * checkpoint. Every file is written atomically and a chunk always before the state that counts it, so
  * whatever instant a kill lands on, the state on disk names a store and a tiling of chunks that are all
  * complete; chunks past the state's {@code next} are leftovers and are deleted on resume.
@@ -95,7 +95,7 @@ final class Checkpoint {
         m.put("checkpoint_s", Double.toString(timings.checkpointS()));
         m.put("total_s", Double.toString(timings.totalS()));
         m.put("sessions", Integer.toString(timings.sessions()));
-        new StoreFile(state.topK(), state.docs(), state.includePadding(), m, state.hook()).write(dir.resolve(STATE));
+        new StoreFile(state.topK(), state.docs(), state.includePadding(), m, state.hook(), state.stats()).write(dir.resolve(STATE));
     }
 
     void writeChunk(int chunkStart, List<int[]> tokens) {

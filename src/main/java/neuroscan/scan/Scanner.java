@@ -8,6 +8,7 @@ import neuroscan.store.Hook;
 import neuroscan.format.AtomicFiles;
 import neuroscan.store.DocRange;
 import neuroscan.store.Manifest;
+import neuroscan.store.NeuronStats;
 import neuroscan.store.StoreFile;
 import neuroscan.store.TokenCache;
 import neuroscan.store.TopK;
@@ -117,8 +118,10 @@ public final class Scanner {
         if (state == null) ckpt.clear();
         if (state == null) checkStoreFits(o.topK(), engine.neurons(), Runtime.getRuntime().maxMemory());
         TopK initial = state == null ? new TopK(o.topK(), engine.neurons()) : state.store().topK();
+        // a checkpoint from before the statistics continues without them
+        NeuronStats initialStats = state == null ? new NeuronStats(engine.neurons()) : state.store().stats();
         // closed on every path; an error of the scan stays the error (a failing close is added as suppressed)
-        try (TopKScan scan = engine.topKScan(initial)) {
+        try (TopKScan scan = engine.topKScan(initial, initialStats)) {
             Run run = new Run(sources, ckpt, prior, state, initial, scan, t0);
             run.manifest(false, run.from, false, null).write(out);   // also fails early on an unwritable directory
             if (state != null) note("resuming " + out + " at document " + run.from + " (" + run.docsDone + " documents done)");
@@ -213,7 +216,7 @@ public final class Scanner {
                 if (next - lastCheckpoint >= o.checkpointEvery()) {
                     long k0 = System.nanoTime();
                     store = scan.store();   // read back (from the device) only here and at the end
-                    ckpt.save(pendingStart, pending, new StoreFile(store, new DocRange(start, next), o.includePadding(), hook),
+                    ckpt.save(pendingStart, pending, new StoreFile(store, new DocRange(start, next), o.includePadding(), hook, scan.stats()),
                             tokensDone, timings(windows.tokenizeNanos(), k0));
                     checkpointNs += System.nanoTime() - k0;
                     pending.clear();
@@ -261,7 +264,7 @@ public final class Scanner {
             if (chunks.isEmpty()) TokenCache.write(tokensFile, start, List.of());
             else TokenCache.concat(tokensFile, chunks);
             store = scan.store();
-            new StoreFile(store, new DocRange(start, docEnd), o.includePadding(), hook).write(out.resolve(StoreFile.NAME));
+            new StoreFile(store, new DocRange(start, docEnd), o.includePadding(), hook, scan.stats()).write(out.resolve(StoreFile.NAME));
             Manifest done = manifest(true, docEnd, end.datasetExhausted(), now());
             done.write(out);
             ckpt.clear();

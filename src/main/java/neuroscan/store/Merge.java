@@ -16,7 +16,8 @@ import java.util.Set;
  * Merges finished runs of adjacent, disjoint document ranges (shards of one scan) into the run of
  * their union. The top k of a union is the top k of the shards' top k's, and {@link TopK} is
  * independent of merge order, so the merged {@code store.safetensors} is byte-identical to one scan of
- * the union; token caches are concatenated the same way.
+ * the union; token caches are concatenated the same way, and the shards' {@link NeuronStats} add up to
+ * the union's (sums, and bottom-m samples of disjoint sets).
  */
 public final class Merge {
     private Merge() {
@@ -67,6 +68,8 @@ public final class Merge {
         }
 
         TopK topK = null;
+        NeuronStats stats = null;
+        boolean allStats = true;   // a shard from before the statistics leaves the union without them
         List<TokenCache> caches = new ArrayList<>();
         long nDocs = 0, nTokens = 0;
         Manifest.Timings timings = Manifest.Timings.ZERO;
@@ -88,6 +91,15 @@ public final class Merge {
             if (m.nanNeurons() != null) m.nanNeurons().forEach((n, cnt) -> { if (n >= 0 && n < m.neurons() && cnt > 0) shard.addNanCount(n, cnt); });
             if (topK == null) topK = shard;
             else topK.merge(shard);
+            allStats &= s.stats() != null;
+            if (allStats && stats == null) stats = s.stats();
+            else if (allStats) {
+                if (stats.samples() != s.stats().samples()) {
+                    throw new NeuroscanException(r.dir().resolve(StoreFile.NAME) + ": keeps " + s.stats().samples()
+                            + " sample documents per bin, the other shards " + stats.samples() + "; cannot merge");
+                }
+                stats.merge(s.stats());
+            }
             caches.add(c);
             nDocs += m.nDocs();
             nTokens += m.nTokens();
@@ -100,7 +112,7 @@ public final class Merge {
         DocRange docs = new DocRange(lo.docStart(), hi.docEnd());
         String requested = new DocRange(lo.docStart(), DocRange.parse(hi.requestedRange()).end()).toString();
         TokenCache.concat(out.resolve(TokenCache.NAME), caches);
-        new StoreFile(topK, docs, lo.includePadding(), lo.layers()).write(out.resolve(StoreFile.NAME));
+        new StoreFile(topK, docs, lo.includePadding(), lo.layers(), allStats ? stats : null).write(out.resolve(StoreFile.NAME));
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         Manifest merged = new Manifest(Manifest.FORMAT, Manifest.version(), true, lo.model(), lo.tokenizer(), lo.dataset(),
                 lo.hook(), lo.nLayers(), lo.dMlp(), lo.nCtx(), lo.topK(), lo.includePadding(), lo.padToken(), requested, docs.start(), docs.end(),

@@ -26,11 +26,17 @@ import java.util.TreeMap;
  * </pre>
  * or {@code safetensors.numpy.load_file(path)}.
  *
+ * <p>With {@link NeuronStats} (every scan since they exist; older stores have none) each layer's key also has
+ * {@code .positive} (I64 [d_mlp]: tokens with activation > 0; density = positive / metadata {@code stats_tokens}),
+ * {@code .hist} (I32 [BINS, d_mlp]), {@code .hist_edges} (F32 [BINS - 1], {@link NeuronStats#EDGES}) and
+ * {@code .sample_doc}/{@code .sample_max}/{@code .sample_pos} ([BINS, m, d_mlp], m = metadata {@code stats_samples}).
+ *
  * @param docs  the global document indices the store covers
  * @param extra further metadata (checkpoints keep counters here); empty for a finished run's store
  * @param hook  what the store's columns are; its neurons() is topK's width
+ * @param stats the per-neuron statistics (flat, as topK), or null (a store written before them)
  */
-public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<String, String> extra, Hook hook) {
+public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<String, String> extra, Hook hook, NeuronStats stats) {
     public static final String NAME = "store.safetensors";
     /** The one hook of single-layer stores, the name they are written under (and were, before more layers). */
     public static final String HOOK = "blocks.0.mlp.hook_post";
@@ -41,15 +47,26 @@ public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<St
         if (hook.neurons() != topK.neurons()) {
             throw new IllegalArgumentException("store of " + topK.neurons() + " neurons for " + hook.nLayers() + " x " + hook.dMlp());
         }
+        if (stats != null && stats.neurons() != topK.neurons()) {
+            throw new IllegalArgumentException("stats of " + stats.neurons() + " neurons for a store of " + topK.neurons());
+        }
+    }
+
+    public StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<String, String> extra, Hook hook) {
+        this(topK, docs, includePadding, extra, hook, null);
     }
 
     /** A single-layer hook_post store. */
     public StoreFile(TopK topK, DocRange docs, boolean includePadding) {
-        this(topK, docs, includePadding, Map.of(), Hook.single(topK.neurons()));
+        this(topK, docs, includePadding, Map.of(), Hook.single(topK.neurons()), null);
     }
 
     public StoreFile(TopK topK, DocRange docs, boolean includePadding, Hook hook) {
-        this(topK, docs, includePadding, Map.of(), hook);
+        this(topK, docs, includePadding, Map.of(), hook, null);
+    }
+
+    public StoreFile(TopK topK, DocRange docs, boolean includePadding, Hook hook, NeuronStats stats) {
+        this(topK, docs, includePadding, Map.of(), hook, stats);
     }
 
     /** Writes atomically (temp file + rename); an earlier file survives a failed write. */
@@ -67,6 +84,7 @@ public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<St
             tensors.put(key + ".pos", Safetensors.Entry.i32(layers == 1 ? pos : columns(pos, t.k(), l, dMlp, t.neurons()), shape));
         }
         Map<String, String> meta = new TreeMap<>(extra);   // sorted: deterministic header bytes
+        if (stats != null) writeStats(tensors, meta);
         meta.put("format", FORMAT);
         // single-layer hook_post stores keep the metadata they always had (equal stores, equal bytes, old readers)
         boolean legacy = layers == 1 && hook.name().equals(Hook.POST);
@@ -142,8 +160,84 @@ public record StoreFile(TopK topK, DocRange docs, boolean includePadding, Map<St
             if (dc[i] >= 0 && r > 0 && dc[i - width] < 0) throw new NeuroscanException(at + " follows an empty slot");
         }
         TopK t = TopK.of(k, width, mx, dc, ps);
-        for (String key : new String[]{"format", "hook", "n_layers", "top_k", "d_mlp", "doc_start", "doc_end", "include_padding"}) m.remove(key);
-        return new StoreFile(t, docs, padding, m, hook);
+        NeuronStats stats = c.tensors().containsKey(hook.key(0) + ".positive") ? readStats(name, c, m, hook, docs) : null;
+        for (String key : new String[]{"format", "hook", "n_layers", "top_k", "d_mlp", "doc_start", "doc_end", "include_padding",
+                "stats_tokens", "stats_samples"}) m.remove(key);
+        return new StoreFile(t, docs, padding, m, hook, stats);
+    }
+
+    /** The statistics, layer by layer under the store's keys (one flat NeuronStats in memory, as the top k). */
+    private void writeStats(Map<String, Safetensors.Entry> tensors, Map<String, String> meta) {
+        int layers = hook.nLayers(), dMlp = hook.dMlp(), width = hook.neurons(), bins = NeuronStats.BINS, m = stats.samples();
+        for (int l = 0; l < layers; l++) {
+            String key = hook.key(l);
+            tensors.put(key + ".positive", Safetensors.Entry.i64(columns(stats.positiveArray(), new long[dMlp], 1, l, dMlp, width), dMlp));
+            tensors.put(key + ".hist", Safetensors.Entry.i32(columns(stats.histArray(), new int[bins * dMlp], bins, l, dMlp, width), bins, dMlp));
+            tensors.put(key + ".hist_edges", Safetensors.Entry.f32(NeuronStats.EDGES.clone(), bins - 1));
+            int rows = bins * m;
+            tensors.put(key + ".sample_doc", Safetensors.Entry.i32(columns(stats.sampleDocArray(), new int[rows * dMlp], rows, l, dMlp, width), bins, m, dMlp));
+            tensors.put(key + ".sample_max", Safetensors.Entry.f32(columns(stats.sampleMaxArray(), new float[rows * dMlp], rows, l, dMlp, width), bins, m, dMlp));
+            tensors.put(key + ".sample_pos", Safetensors.Entry.i32(columns(stats.samplePosArray(), new int[rows * dMlp], rows, l, dMlp, width), bins, m, dMlp));
+        }
+        meta.put("stats_tokens", Long.toString(stats.tokens()));
+        meta.put("stats_samples", Integer.toString(m));
+    }
+
+    /** The stats tensors of every layer, checked like the store's: shapes, the bin edges, samples inside the documents. */
+    private static NeuronStats readStats(String name, Safetensors.Contents c, Map<String, String> meta, Hook hook, DocRange docs) {
+        int m = intMeta(name, meta, "stats_samples");
+        long tokens;
+        try {
+            tokens = Long.parseLong(meta.get("stats_tokens"));
+        } catch (NumberFormatException e) {
+            throw new NeuroscanException(name + ": metadata stats_tokens is " + meta.get("stats_tokens") + ", expected a whole number");
+        }
+        int bins = NeuronStats.BINS, layers = hook.nLayers(), n = hook.dMlp(), width = hook.neurons();
+        if (m < 1 || (long) bins * m * width > Integer.MAX_VALUE - 8) throw new NeuroscanException(name + ": metadata stats_samples is " + m);
+        long[] pv = new long[width];
+        int[] hs = new int[bins * width], dc = new int[bins * m * width], ps = new int[dc.length];
+        float[] mx = new float[dc.length];
+        for (int l = 0; l < layers; l++) {
+            String key = hook.key(l);
+            Safetensors.Entry positive = shaped(name, c, key + ".positive", "I64", n), hist = shaped(name, c, key + ".hist", "I32", bins, n),
+                    edges = shaped(name, c, key + ".hist_edges", "F32", bins - 1), doc = shaped(name, c, key + ".sample_doc", "I32", bins, m, n),
+                    max = shaped(name, c, key + ".sample_max", "F32", bins, m, n), pos = shaped(name, c, key + ".sample_pos", "I32", bins, m, n);
+            if (!Arrays.equals(edges.toFloatArray(), NeuronStats.EDGES)) {
+                throw new NeuroscanException(name + ": tensor " + key + ".hist_edges holds other bin edges than this neuroscan's");
+            }
+            place(positive.toLongArray(), pv, 1, l, n, layers);
+            place(hist.toIntArray(), hs, bins, l, n, layers);
+            place(doc.toIntArray(), dc, bins * m, l, n, layers);
+            place(max.toFloatArray(), mx, bins * m, l, n, layers);
+            place(pos.toIntArray(), ps, bins * m, l, n, layers);
+        }
+        for (int i = 0; i < dc.length; i++) {
+            if (dc[i] < -1 || (dc[i] >= 0 && (!docs.contains(dc[i]) || ps[i] < 0 || NeuronStats.bin(mx[i]) != i / width / m))) {
+                throw new NeuroscanException(name + ": corrupt stats: sample " + i / width % m + " of bin " + i / width / m + " of neuron "
+                        + hook.label(i % width) + " (document " + dc[i] + ", max " + mx[i] + ", position " + ps[i] + ")");
+            }
+        }
+        for (long p : pv) if (p < 0 || p > tokens) throw new NeuroscanException(name + ": corrupt stats: a positive count of " + p + " out of " + tokens + " tokens");
+        for (int h : hs) if (h < 0) throw new NeuroscanException(name + ": corrupt stats: a negative histogram count");
+        try {
+            return NeuronStats.of(width, m, tokens, pv, hs, dc, mx, ps);
+        } catch (IllegalArgumentException e) {
+            throw new NeuroscanException(name + ": corrupt stats: " + e.getMessage());
+        }
+    }
+
+    private static Safetensors.Entry shaped(String file, Safetensors.Contents c, String key, String dtype, long... shape) {
+        Safetensors.Entry e = tensor(file, c, key, dtype);
+        if (!Arrays.equals(e.shape(), shape)) {
+            throw new NeuroscanException(file + ": tensor " + key + " has shape " + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(shape));
+        }
+        return e;
+    }
+
+    /** Layer l's [rows, d_mlp] block of a flat [rows, width] array (any primitive array), into {@code out}. */
+    private static <A> A columns(A a, A out, int rows, int l, int dMlp, int width) {
+        for (int i = 0; i < rows; i++) System.arraycopy(a, i * width + l * dMlp, out, i * dMlp, dMlp);
+        return out;
     }
 
     /** Layer l's [k, d_mlp] block of a flat [k, width] array. */

@@ -33,14 +33,17 @@ public final class HtmlPage {
         sb.append("<main>\n<div class=\"cards\">\n");
         logits(sb, r.logits());
         summary(sb, r, scale);
+        StatsHtml.card(sb, r);
         sb.append("</div>\n");
         legend(sb, scale);
         sb.append("<section class=\"examples\">\n");
         if (r.noFiniteNote() != null) sb.append("<p class=\"empty\">No examples: ").append(r.noFiniteNote()).append(".</p>\n");
         else if (r.examples().isEmpty()) sb.append("<p class=\"empty\">No examples: no document was scanned.</p>\n");
         else if (r.nans() > 0) sb.append("<p class=\"hint\">").append(r.nans()).append(" documents with a NaN activation left out.</p>\n");
-        for (var e : r.examples()) example(sb, e, scale);
-        sb.append("</section>\n</main>\n");
+        for (var e : r.examples()) example(sb, e, scale, "ex-");
+        sb.append("</section>\n");
+        StatsHtml.quantiles(sb, r, scale);
+        sb.append("</main>\n");
         footer(sb);
         pageData(sb, r, scale);
         sb.append("<script>").append(Assets.PAGE_JS).append("</script>\n</body>\n</html>\n");
@@ -230,9 +233,10 @@ public final class HtmlPage {
                         + "\u2190 \u2192 prev/next neuron</span><button type=\"button\" id=\"expand\" hidden>expand all</button></div>\n");
     }
 
-    private static void example(StringBuilder sb, NeuronReport.Example e, Scale scale) {
+    /** One example: its header, the window around the max, the full document behind a toggle; ids start with {@code id}. */
+    static void example(StringBuilder sb, NeuronReport.Example e, Scale scale, String id) {
         int i = e.rank();
-        sb.append("<article class=\"ex\" id=\"ex-").append(i).append("\">\n<header><h3><a href=\"#ex-").append(i)
+        sb.append("<article class=\"ex\" id=\"").append(id).append(i).append("\">\n<header><h3><a href=\"#").append(id).append(i)
                 .append("\">#").append(i).append("</a></h3>");
         sb.append("<span>doc <b>").append(e.doc()).append("</b></span>");
         sb.append("<span>max <b class=\"pos\">");

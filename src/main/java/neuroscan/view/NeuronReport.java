@@ -18,6 +18,9 @@ import java.util.Objects;
  * Everything a neuron's page shows, and exactly what {@code show --format json} prints:
  * <pre>{"model","dataset","layer","neuron","logits":{"top":[{"token","value"}],"bottom":[...]},
  *  "examples":[{"rank","doc","max","min","pos","tokens":[...],"activations":[...]}]}</pre>
+ * then, from the scan's statistics (absent for runs scanned before them):
+ * <pre>"density": 0.12, "histogram": {"edges": [...], "counts": [...]},
+ *  "quantiles": [{"range": [lo, hi], "examples": [...same shape as "examples"...]}]</pre>
  * The optional extras ({@code d_mlp}, {@code neuroscope}) come after those keys and only when set, so
  * the JSON of a report without them is exactly DESIGN.md's; readers ignore keys they do not know.
  *
@@ -28,19 +31,25 @@ import java.util.Objects;
  * @param nanCount   documents whose max activation was NaN and so are not among the examples (null: none)
  * @param nLayers    layers of the model, for a page's links to the same neuron in the other layers (null: one,
  *                   or unknown)
+ * @param density    the fraction of scanned tokens where the activation is > 0 (null: not known)
+ * @param histogram  the per-document maxima over fixed bins (null: not known)
+ * @param quantiles  examples from activation intervals below the top k, lowest first (null: not known)
  */
-@JsonPropertyOrder({"model", "dataset", "layer", "neuron", "logits", "examples", "d_mlp", "neuroscope", "nan_count", "n_layers"})
+@JsonPropertyOrder({"model", "dataset", "layer", "neuron", "logits", "examples", "density", "histogram", "quantiles", "d_mlp",
+        "neuroscope", "nan_count", "n_layers"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NeuronReport(String model, String dataset, int layer, int neuron, Logits logits,
                            List<Example> examples,
                            @JsonProperty("d_mlp") Integer dMlp, String neuroscope,
-                           @JsonProperty("nan_count") Long nanCount, @JsonProperty("n_layers") Integer nLayers) {
+                           @JsonProperty("nan_count") Long nanCount, @JsonProperty("n_layers") Integer nLayers,
+                           Double density, Histogram histogram, List<Quantile> quantiles) {
 
     public NeuronReport {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(dataset, "dataset");
         examples = List.copyOf(examples);
+        quantiles = quantiles == null ? null : List.copyOf(quantiles);
         if (nanCount != null && nanCount <= 0) nanCount = null;
         if (dMlp != null && (neuron < 0 || neuron >= dMlp)) {
             throw new IllegalArgumentException("neuron " + neuron + " outside 0.." + (dMlp - 1));
@@ -52,12 +61,12 @@ public record NeuronReport(String model, String dataset, int layer, int neuron, 
 
     public NeuronReport(String model, String dataset, int layer, int neuron, Logits logits, List<Example> examples,
                         Integer dMlp, String neuroscope, Long nanCount) {
-        this(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, null);
+        this(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, null, null, null, null);
     }
 
     /** The same report knowing the model's layers (null: one). */
     public NeuronReport withLayers(Integer n) {
-        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, n);
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, n, density, histogram, quantiles);
     }
 
     /** A report with DESIGN.md's keys only. */
@@ -73,7 +82,7 @@ public record NeuronReport(String model, String dataset, int layer, int neuron, 
 
     /** The same report with documents whose max was NaN counted (0: none). */
     public NeuronReport withNanCount(long n) {
-        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, n, nLayers);
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, n, nLayers, density, histogram, quantiles);
     }
 
     /** Documents left out because their max was NaN (0: none). */
@@ -88,12 +97,88 @@ public record NeuronReport(String model, String dataset, int layer, int neuron, 
 
     /** The same report with the page extras set. */
     public NeuronReport withExtras(Integer dMlp, String neuroscope) {
-        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, nLayers);
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, nLayers, density, histogram, quantiles);
+    }
+
+    /** The same report with the scan's statistics. */
+    public NeuronReport withStats(Double density, Histogram histogram, List<Quantile> quantiles) {
+        return new NeuronReport(model, dataset, layer, neuron, logits, examples, dMlp, neuroscope, nanCount, nLayers, density, histogram, quantiles);
     }
 
     /** "L0N424", neuroscope's name for a neuron. */
     public String label() {
         return "L" + layer + "N" + neuron;
+    }
+
+    /**
+     * Documents per bin of their max activation: counts[i] holds maxima v with edges[i - 1] < v <= edges[i]
+     * (counts[0]: v <= edges[0]; the last: v > the last edge), so counts has one entry more than edges
+     * ({@code numpy.digitize(v, edges, right=True)} gives the bin).
+     */
+    @JsonPropertyOrder({"edges", "counts"})
+    public record Histogram(float[] edges, long[] counts) {
+        public Histogram {
+            Objects.requireNonNull(edges, "edges");
+            Objects.requireNonNull(counts, "counts");
+            if (counts.length != edges.length + 1) {
+                throw new IllegalArgumentException("a histogram has one count more than edges: " + counts.length + " counts, " + edges.length + " edges");
+            }
+        }
+
+        /** All documents counted. */
+        public long total() {
+            long t = 0;
+            for (long c : counts) t += c;
+            return t;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Histogram h && Arrays.equals(edges, h.edges) && Arrays.equals(counts, h.counts);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(edges) * 31 + Arrays.hashCode(counts);
+        }
+
+        @Override
+        public String toString() {
+            return "Histogram" + Arrays.toString(counts);
+        }
+    }
+
+    /** Examples whose max activation lies in (range[0], range[1]], a pseudo-random few of that interval's documents. */
+    @JsonPropertyOrder({"range", "examples"})
+    public record Quantile(float[] range, List<Example> examples) {
+        public Quantile {
+            Objects.requireNonNull(range, "range");
+            if (range.length != 2) throw new IllegalArgumentException("a quantile range is [lo, hi], got " + range.length + " values");
+            examples = List.copyOf(examples);
+        }
+
+        public float lo() {
+            return range[0];
+        }
+
+        public float hi() {
+            return range[1];
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Quantile q && Arrays.equals(range, q.range) && examples.equals(q.examples);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(range) * 31 + examples.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "Quantile" + Arrays.toString(range) + examples;
+        }
     }
 
     /** Top and bottom tokens of {@code W_out[n] @ W_U}: most promoted first, most suppressed first. */

@@ -13,7 +13,8 @@ import java.util.stream.IntStream;
 
 /**
  * {@code neuroscan site}: one page per neuron ({@code 0.html} .. {@code <d_mlp-1>.html}) and an
- * {@code index.html} with a search box and a table of all neurons, like neuroscope.io. Pages are
+ * {@code index.html} with a search box and a table of all neurons (sortable by max activation and by
+ * density, among others), like neuroscope.io. Pages are
  * rendered in parallel and each file is written atomically (temp file + rename), so an interrupted
  * run leaves only whole pages; the index is written last, after every page it links to.
  */
@@ -38,7 +39,7 @@ public final class Site {
     }
 
     /** One row of the index table. */
-    record Row(int neuron, float max, String maxToken, String topLogit, int examples) {
+    record Row(int neuron, float max, String maxToken, String topLogit, int examples, Double density) {
     }
 
     /**
@@ -158,7 +159,7 @@ public final class Site {
         var top = ex.isEmpty() ? null : ex.getFirst();
         String logit = r.logits() == null || r.logits().top().isEmpty() ? null : r.logits().top().getFirst().token();
         return new Row(r.neuron(), top == null ? Float.NaN : top.max(), top == null || top.tokens().isEmpty() ? null
-                : top.maxToken(), logit, ex.size());
+                : top.maxToken(), logit, ex.size(), r.density());
     }
 
     /** The index: search box, and a sortable table of every neuron with its top activation and tokens. */
@@ -179,7 +180,8 @@ public final class Site {
                 .append(rows.length).append(" neurons</span></div>\n");
         sb.append("<table class=\"neurons\" id=\"neurons\"><thead><tr><th data-sort=\"data-n\">neuron</th>"
                 + "<th data-sort=\"data-max\">max activation</th><th data-sort=\"data-tok\">max token (top example)</th>"
-                + "<th data-sort=\"data-logit\">top logit</th><th data-sort=\"data-k\">examples</th></tr></thead>\n<tbody>\n");
+                + "<th data-sort=\"data-logit\">top logit</th><th data-sort=\"data-k\">examples</th>"
+                + "<th data-sort=\"data-density\">density</th></tr></thead>\n<tbody>\n");
         float best = 0;
         for (Row r : rows) if (r != null && r.max() > best) best = r.max();
         for (Row r : rows) {
@@ -191,7 +193,8 @@ public final class Site {
             if (r.maxToken() != null) Html.attr(sb, r.maxToken());
             sb.append("\" data-logit=\"");
             if (r.topLogit() != null) Html.attr(sb, r.topLogit());
-            sb.append("\" data-k=\"").append(r.examples()).append("\"><td class=\"num\"><a href=\"").append(r.neuron())
+            sb.append("\" data-k=\"").append(r.examples()).append("\" data-density=\"").append(r.density() == null ? "-1" : String.valueOf(r.density()))
+                    .append("\"><td class=\"num\"><a href=\"").append(r.neuron())
                     .append(".html\">").append(r.neuron()).append("</a></td><td class=\"num\">");
             if (Float.isNaN(r.max())) sb.append("\u2013");
             else {
@@ -204,7 +207,10 @@ public final class Site {
             if (r.maxToken() != null) TokenHtml.chip(sb, r.maxToken());
             sb.append("</td><td>");
             if (r.topLogit() != null) TokenHtml.chip(sb, r.topLogit());
-            sb.append("</td><td class=\"num\">").append(r.examples()).append("</td></tr>\n");
+            sb.append("</td><td class=\"num\">").append(r.examples()).append("</td><td class=\"num\">");
+            if (r.density() == null) sb.append("\u2013");
+            else StatsHtml.percent(sb, r.density());
+            sb.append("</td></tr>\n");
         }
         sb.append("</tbody></table>\n</section>\n</main>\n<footer><p>Made by neuroscan. Type a neuron number and press "
                 + "Enter to open its page; type a token to filter; click a column to sort.</p></footer>\n");

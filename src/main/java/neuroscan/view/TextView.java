@@ -33,6 +33,13 @@ public final class TextView {
         if (r.noFiniteNote() != null) sb.append(r.noFiniteNote()).append('\n');
         else if (r.nans() > 0) sb.append("(").append(r.nans()).append(" documents with a NaN activation left out)\n");
         logits(sb, r, color);
+        if (r.density() != null) {
+            sb.append("density ");
+            StatsHtml.percent(sb, r.density());
+            sb.append(" of tokens > 0");
+            if (r.histogram() != null) sb.append("  (").append(r.histogram().total()).append(" documents in the histogram)");
+            sb.append('\n');
+        }
         if (color) {
             sb.append("colour scale: ");
             swatch(sb, mode, -scale.bound(), scale);
@@ -43,7 +50,31 @@ public final class TextView {
             sb.append("  (shared by all examples)\n");
         }
         for (var e : r.examples()) example(sb, e, scale, mode);
+        quantiles(sb, r, color);
         return sb.toString();
+    }
+
+    /** The quantile examples, one line each (the page shows their tokens), highest interval first. */
+    private static void quantiles(StringBuilder sb, NeuronReport r, boolean color) {
+        if (r.quantiles() == null || r.quantiles().isEmpty()) return;
+        sb.append("\nbelow the top ").append(r.examples().size()).append(":\n");
+        for (int i = r.quantiles().size() - 1; i >= 0; i--) {
+            var q = r.quantiles().get(i);
+            sb.append("  max in (");
+            Fmt.fixed(sb, q.lo(), 4);
+            sb.append(", ");
+            Fmt.fixed(sb, q.hi(), 4);
+            sb.append("]:");
+            for (var e : q.examples()) {
+                sb.append("  doc ").append(e.doc()).append(' ');
+                Fmt.fixed(sb, e.max(), 4);
+                if (!e.tokens().isEmpty()) {
+                    sb.append(' ');
+                    quoted(sb, e.maxToken(), color);
+                }
+            }
+            sb.append('\n');
+        }
     }
 
     private static void logits(StringBuilder sb, NeuronReport r, boolean color) {

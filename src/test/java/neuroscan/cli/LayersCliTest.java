@@ -105,6 +105,37 @@ class LayersCliTest {
                 if (d != order.get(r)) assertEquals(dmax.get(d)[g], dmax.get(order.get(r))[g], 1e-4);
             }
         }
+        // the statistics of every layer: positives and histogram against the CPU engine's activations of the scanned
+        // hook (what its scan folded, bit for bit) over every document, and the reference's positives within rounding at 0
+        var stats = file.stats();
+        long[] positive = new long[width], above = new long[width], near = new long[width];
+        long[][] hist = new long[width][neuroscan.store.NeuronStats.BINS];
+        long tokens = 0;
+        try (Tokenizer tok = Tokenizer.load(model(name)); var docs = DocumentSources.open(CliFixtures.PARQUET, "text");
+             var cpu = new neuroscan.engine.cpu.CpuEngine(loaded.weights(), 1)) {
+            for (int d = 0; d < DOCS; d++) {
+                int[] ids = tok.toTokens(docs.next().text(), c.nCtx());
+                tokens += ids.length;
+                float[] h = cpu.hookPost(ids), r = ref.activations(ids);
+                for (int g = 0; g < width; g++) {
+                    float best = Float.NEGATIVE_INFINITY;
+                    for (int p = 0; p < ids.length; p++) {
+                        float v = h[p * width + g];
+                        if (v > 0) positive[g]++;
+                        if (r[p * width + g] > 1e-4f) above[g]++;
+                        if (r[p * width + g] > -1e-4f) near[g]++;
+                        best = Math.max(best, v);
+                    }
+                    hist[g][neuroscan.store.NeuronStats.bin(best)]++;
+                }
+            }
+        }
+        assertEquals(tokens, stats.tokens());
+        for (int g = 0; g < width; g++) {
+            assertEquals(positive[g], stats.positive(g), "positives of " + file.hook().label(g));
+            assertTrue(stats.positive(g) >= above[g] && stats.positive(g) <= near[g], "the reference's positives of " + file.hook().label(g));
+            assertArrayEquals(hist[g], stats.histogram(g), "histogram of " + file.hook().label(g));
+        }
         Manifest m = Manifest.read(run);
         assertEquals(c.hook(), m.hook());
         assertEquals(2, m.nLayers());
@@ -124,6 +155,11 @@ class LayersCliTest {
                 var e = c.tensors().get("blocks." + l + ".mlp.hook_mid." + part);
                 assertArrayEquals(new long[]{K, SOLU2.dMlp()}, e.shape(), part);
             }
+            String key = "blocks." + l + ".mlp.hook_mid.";
+            assertArrayEquals(new long[]{SOLU2.dMlp()}, c.tensors().get(key + "positive").shape(), "statistics per layer too");
+            assertArrayEquals(new long[]{neuroscan.store.NeuronStats.BINS, SOLU2.dMlp()}, c.tensors().get(key + "hist").shape());
+            assertArrayEquals(new long[]{neuroscan.store.NeuronStats.BINS, neuroscan.store.NeuronStats.SAMPLES, SOLU2.dMlp()},
+                    c.tensors().get(key + "sample_doc").shape());
             int[] doc = c.tensors().get("blocks." + l + ".mlp.hook_mid.doc").toIntArray();
             for (int r = 0; r < K; r++)
                 for (int n = 0; n < SOLU2.dMlp(); n++) assertEquals(store.doc(r, l * SOLU2.dMlp() + n), doc[r * SOLU2.dMlp() + n]);

@@ -45,6 +45,87 @@ class ScanShowCliTest {
         assertEquals(0, r.code(), r.err());
     }
 
+    /**
+     * show --format json's statistics against brute force over every document with the scan's engine (cpu,
+     * whose hookPost is bitwise what the scan folded): density, the histogram, and quantile examples that lie in
+     * their interval, are not top-k documents, and are the first documents of the interval by (key, doc);
+     * the reference forward agrees on the density within the activations rounding can move across 0.
+     */
+    @Test
+    void showJsonCarriesDensityHistogramAndQuantilesAgainstBruteForce() throws Exception {
+        var loaded = ModelLoader.load(model);
+        int dMlp = loaded.cfg().dMlp();
+        List<int[]> docs = new ArrayList<>();
+        try (Tokenizer tok = Tokenizer.load(model); var src = DocumentSources.open(CliFixtures.PARQUET, "text")) {
+            for (int d = 0; d < DOCS; d++) docs.add(tok.toTokens(src.next().text(), loaded.cfg().nCtx()));
+        }
+        List<float[]> post = new ArrayList<>(), ref = new ArrayList<>();
+        var forward = new ReferenceForward(loaded.weights());
+        try (var cpu = new CpuEngine(loaded.weights(), 1)) {
+            for (int[] t : docs) {
+                post.add(cpu.hookPost(t));
+                ref.add(forward.activations(t));
+            }
+        }
+        long tokens = docs.stream().mapToLong(t -> t.length).sum();
+        float[] edges = neuroscan.store.NeuronStats.EDGES;
+        int checkedExamples = 0;
+        for (int n : new int[]{0, 5, dMlp - 1}) {
+            var r = CliFixtures.run("show", "--run", run.toString(), "--neuron", "" + n, "--format", "json");
+            assertEquals(0, r.code(), r.err());
+            JsonNode j = new ObjectMapper().readTree(r.out());
+            long positive = 0, refLo = 0, refHi = 0;
+            long[] counts = new long[edges.length + 1];
+            float[] dmax = new float[DOCS];
+            for (int d = 0; d < DOCS; d++) {
+                dmax[d] = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p < docs.get(d).length; p++) {
+                    float v = post.get(d)[p * dMlp + n], w = ref.get(d)[p * dMlp + n];
+                    if (v > 0) positive++;
+                    if (w > 1e-4f) refLo++;
+                    if (w > -1e-4f) refHi++;
+                    dmax[d] = Math.max(dmax[d], v);
+                }
+                int b = 0;
+                while (b < edges.length && edges[b] < dmax[d]) b++;
+                counts[b]++;
+            }
+            assertEquals(positive / (double) tokens, j.get("density").asDouble(), 1e-12, "density of neuron " + n);
+            assertTrue(j.get("density").asDouble() * tokens >= refLo - 0.5 && j.get("density").asDouble() * tokens <= refHi + 0.5,
+                    "the reference's density of neuron " + n);
+            JsonNode h = j.get("histogram");
+            assertEquals(edges.length, h.get("edges").size());
+            for (int b = 0; b < edges.length; b++) assertEquals(edges[b], h.get("edges").get(b).floatValue());
+            for (int b = 0; b <= edges.length; b++) assertEquals(counts[b], h.get("counts").get(b).asLong(), "bin " + b + " of neuron " + n);
+            Set<Integer> top = new HashSet<>();
+            j.get("examples").forEach(e -> top.add(e.get("doc").asInt()));
+            float kth = j.get("examples").get(K - 1).get("max").floatValue();
+            JsonNode qs = j.get("quantiles");
+            assertTrue(qs.size() >= 1 && qs.size() <= 5, "about five intervals: " + qs);
+            for (JsonNode q : qs) {
+                float lo = q.get("range").get(0).floatValue(), hi = q.get("range").get(1).floatValue();
+                assertTrue(lo >= 0 && hi <= kth && lo < hi, q.get("range").toString());
+                final int nn = n;
+                List<Integer> inInterval = new ArrayList<>();
+                for (int d = 0; d < DOCS; d++) if (dmax[d] > lo && dmax[d] <= hi && !top.contains(d)) inInterval.add(d);
+                inInterval.sort(java.util.Comparator.comparingInt((Integer d) -> neuroscan.store.NeuronStats.key(d, nn)).thenComparingInt(d -> d));
+                JsonNode ex = q.get("examples");
+                assertTrue(ex.size() >= 1 && ex.size() <= inInterval.size(), "examples of " + q.get("range"));
+                for (int i = 0; i < ex.size(); i++) {
+                    JsonNode e = ex.get(i);
+                    int d = e.get("doc").asInt();
+                    assertEquals(inInterval.get(i), d, "the interval's documents by (key, doc), a prefix");
+                    assertEquals(dmax[d], e.get("max").floatValue(), "max of doc " + d);
+                    assertEquals(docs.get(d).length, e.get("tokens").size());
+                    assertEquals(e.get("tokens").size(), e.get("activations").size());
+                    assertEquals(dmax[d], e.get("activations").get(e.get("pos").asInt()).floatValue(), 1e-6);
+                    checkedExamples++;
+                }
+            }
+        }
+        assertTrue(checkedExamples >= 6, "quantile examples checked: " + checkedExamples);
+    }
+
     /** Brute force: the reference forward on every document, its max per neuron, a full sort. */
     @Test
     void storeEqualsBruteForce() throws Exception {

@@ -29,7 +29,7 @@ class ReportEnginesTest {
         }
 
         @Override
-        public void docMax(List<int[]> docs, float[] max, int[] argmax) {
+        public void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
             throw new UnsupportedOperationException();
         }
 

@@ -50,9 +50,9 @@ public final class DeviceMergingEngine implements Engine {
         public int adds, stores, closes;
         public long docsAdded;
 
-        Scan(TopK start) {
+        Scan(TopK start, neuroscan.store.NeuronStats stats) {
             this.start = start.copy();
-            this.host = new HostTopKScan(inner, start);
+            this.host = new HostTopKScan(inner, start, stats);
         }
 
         @Override
@@ -68,6 +68,11 @@ public final class DeviceMergingEngine implements Engine {
             if (closes > 0) throw new IllegalStateException("store after close");
             stores++;
             return host.store();
+        }
+
+        @Override
+        public neuroscan.store.NeuronStats stats() {
+            return host.stats();
         }
 
         @Override
@@ -89,8 +94,8 @@ public final class DeviceMergingEngine implements Engine {
     }
 
     @Override
-    public TopKScan topKScan(TopK start) {
-        Scan s = new Scan(start);
+    public TopKScan topKScan(TopK start, neuroscan.store.NeuronStats stats) {
+        Scan s = new Scan(start, stats);
         scans.add(s);
         return s;
     }
@@ -101,7 +106,7 @@ public final class DeviceMergingEngine implements Engine {
     }
 
     @Override
-    public void docMax(List<int[]> docs, float[] max, int[] argmax) {
+    public void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
         throw new AssertionError("the scanner must go through topKScan, not docMax");
     }
 

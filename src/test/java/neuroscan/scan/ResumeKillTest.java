@@ -96,6 +96,7 @@ class ResumeKillTest {
         assertTrue(m.complete());
         assertArrayEquals(Files.readAllBytes(reference.resolve(StoreFile.NAME)), Files.readAllBytes(out.resolve(StoreFile.NAME)),
                 "store.safetensors after kill + resume");
+        assertNotNull(StoreFile.read(out.resolve(StoreFile.NAME)).stats(), "the compared store holds the statistics");
         assertArrayEquals(Files.readAllBytes(reference.resolve(TokenCache.NAME)), Files.readAllBytes(out.resolve(TokenCache.NAME)),
                 "tokens.safetensors after kill + resume");
         Manifest ref = Manifest.read(reference);

@@ -112,12 +112,7 @@ public final class ScanFixtures {
         float[][] dmax = new float[n][D_MLP];
         int[][] arg = new int[n][D_MLP];
         for (int d = 0; d < n; d++) {
-            int[] t = tokenize(texts.get(start + d));
-            if (padding) {
-                int len = t.length;
-                t = Arrays.copyOf(t, N_CTX);
-                Arrays.fill(t, len, N_CTX, PAD);
-            }
+            int[] t = scanned(texts.get(start + d), padding);
             float[] post = f.activations(t);
             for (int j = 0; j < D_MLP; j++) {
                 dmax[d][j] = Float.NEGATIVE_INFINITY;
@@ -148,6 +143,74 @@ public final class ScanFixtures {
         return TopK.of(k, D_MLP, max, doc, pos);
     }
 
+    /** A text's tokens as the scan sees them: padded with PAD to n_ctx when asked. */
+    static int[] scanned(String text, boolean padding) {
+        int[] t = tokenize(text);
+        if (!padding) return t;
+        int[] p = Arrays.copyOf(t, N_CTX);
+        Arrays.fill(p, t.length, N_CTX, PAD);
+        return p;
+    }
+
+    /** {@link #bruteForceStats(java.util.function.Function, List, int, int, boolean)} by ReferenceForward. */
+    public static neuroscan.store.NeuronStats bruteForceStats(Weights w, List<String> texts, int start, int end, boolean padding) {
+        return bruteForceStats(new ReferenceForward(w)::activations, texts, start, end, padding);
+    }
+
+    /**
+     * The statistics' oracle: every document of [start, end) through {@code hookPost} (padded to n_ctx when
+     * asked), counting activations > 0 and positions; each document's max (first argmax) binned by counting
+     * the edges below it; and per (bin, neuron) all its documents sorted by (key, doc), the first m kept.
+     */
+    public static neuroscan.store.NeuronStats bruteForceStats(java.util.function.Function<int[], float[]> hookPost, List<String> texts,
+                                                              int start, int end, boolean padding) {
+        int bins = neuroscan.store.NeuronStats.BINS, m = neuroscan.store.NeuronStats.SAMPLES;
+        long tokens = 0;
+        long[] positive = new long[D_MLP];
+        int[] hist = new int[bins * D_MLP];
+        List<List<float[]>> members = new ArrayList<>();   // per (bin, neuron): {doc, max, pos}
+        for (int i = 0; i < bins * D_MLP; i++) members.add(new ArrayList<>());
+        for (int d = start; d < end; d++) {
+            int[] t = scanned(texts.get(d), padding);
+            tokens += t.length;
+            float[] post = hookPost.apply(t);
+            for (int j = 0; j < D_MLP; j++) {
+                float best = Float.NEGATIVE_INFINITY;
+                int at = -1;
+                for (int p = 0; p < t.length; p++) {
+                    float v = post[p * D_MLP + j];
+                    if (v > 0) positive[j]++;
+                    if (v > best) {
+                        best = v;
+                        at = p;
+                    }
+                }
+                int b = 0;
+                for (float e : neuroscan.store.NeuronStats.EDGES) if (e < best) b++;
+                hist[b * D_MLP + j]++;
+                members.get(b * D_MLP + j).add(new float[]{d, best, at});
+            }
+        }
+        int[] doc = new int[bins * m * D_MLP], pos = new int[doc.length];
+        float[] max = new float[doc.length];
+        Arrays.fill(doc, -1);
+        Arrays.fill(pos, -1);
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        for (int b = 0; b < bins; b++)
+            for (int j = 0; j < D_MLP; j++) {
+                int neuron = j;
+                List<float[]> all = new ArrayList<>(members.get(b * D_MLP + j));
+                all.sort(Comparator.<float[]>comparingInt(e -> neuroscan.store.NeuronStats.key((int) e[0], neuron)).thenComparingInt(e -> (int) e[0]));
+                for (int s = 0; s < Math.min(m, all.size()); s++) {
+                    int i = (b * m + s) * D_MLP + j;
+                    doc[i] = (int) all.get(s)[0];
+                    max[i] = all.get(s)[1];
+                    pos[i] = (int) all.get(s)[2];
+                }
+            }
+        return neuroscan.store.NeuronStats.of(D_MLP, m, tokens, positive, hist, doc, max, pos);
+    }
+
     /** Wraps an engine: sleeps per batch (to give a kill something to land in) and/or fails after n batches. */
     /** {@code e} with its own TopKScan (a GPU's device store), each batch slowed by {@code sleepMillis}. */
     public static Engine slowedScan(Engine e, long sleepMillis) {
@@ -158,8 +221,8 @@ public final class ScanFixtures {
             }
 
             @Override
-            public void docMax(List<int[]> docs, float[] max, int[] argmax) {
-                e.docMax(docs, max, argmax);
+            public void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
+                e.docMax(docs, max, argmax, positive);
             }
 
             @Override
@@ -168,8 +231,8 @@ public final class ScanFixtures {
             }
 
             @Override
-            public neuroscan.engine.TopKScan topKScan(neuroscan.store.TopK start) {
-                neuroscan.engine.TopKScan inner = e.topKScan(start);
+            public neuroscan.engine.TopKScan topKScan(neuroscan.store.TopK start, neuroscan.store.NeuronStats stats) {
+                neuroscan.engine.TopKScan inner = e.topKScan(start, stats);
                 return new neuroscan.engine.TopKScan() {
                     @Override
                     public void add(List<int[]> docs, int[] docIds) {
@@ -184,6 +247,11 @@ public final class ScanFixtures {
                     @Override
                     public neuroscan.store.TopK store() {
                         return inner.store();
+                    }
+
+                    @Override
+                    public neuroscan.store.NeuronStats stats() {
+                        return inner.stats();
                     }
 
                     @Override
@@ -225,7 +293,7 @@ public final class ScanFixtures {
             }
 
             @Override
-            public void docMax(List<int[]> docs, float[] max, int[] argmax) {
+            public void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
                 if (failAfterBatches >= 0 && batches++ >= failAfterBatches) throw new IllegalStateException("engine failure (test)");
                 if (sleepMillis > 0) {
                     try {
@@ -234,7 +302,7 @@ public final class ScanFixtures {
                         Thread.currentThread().interrupt();
                     }
                 }
-                e.docMax(docs, max, argmax);
+                e.docMax(docs, max, argmax, positive);
             }
 
             @Override

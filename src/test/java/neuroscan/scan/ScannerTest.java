@@ -81,6 +81,41 @@ class ScannerTest {
     }
 
     @Test
+    void statsEqualBruteForceWithAndWithoutPadding() {
+        scan(opts("stats"));
+        var got = StoreFile.read(tmp.resolve("stats").resolve(StoreFile.NAME)).stats();
+        assertNotNull(got, "a scan stores its statistics");
+        var want = bruteForceStats(weights, texts, 0, texts.size(), false);
+        assertEquals(want, got);
+        long tokens = texts.stream().mapToLong(t -> tokenize(t).length).sum();
+        assertEquals(tokens, got.tokens());
+        int firing = 0, binsUsed = 0;
+        for (int n = 0; n < D_MLP; n++) {
+            if (got.positive(n) > 0 && got.positive(n) < tokens) firing++;
+            for (long c : got.histogram(n)) if (c > 0) binsUsed++;
+        }
+        assertTrue(firing > D_MLP / 2, "densities strictly between 0 and 1: " + firing);
+        assertTrue(binsUsed > 2 * D_MLP, "maxima spread over several bins: " + binsUsed);
+
+        scan(opts("stats-pad").withPadding(true, PAD));
+        var padded = StoreFile.read(tmp.resolve("stats-pad").resolve(StoreFile.NAME)).stats();
+        assertEquals(bruteForceStats(weights, texts, 0, texts.size(), true), padded);
+        assertEquals((long) N_CTX * texts.size(), padded.tokens(), "with padding every document scans n_ctx positions");
+    }
+
+    @Test
+    void cpuEngineStatsEqualBruteForceOverItsOwnActivations() {
+        try (var cpu = new neuroscan.engine.cpu.CpuEngine(weights, 2)) {
+            scan(cpu, opts("cpu-stats"), texts);
+            var got = StoreFile.read(tmp.resolve("cpu-stats").resolve(StoreFile.NAME)).stats();
+            // hookPost is bitwise what the fused path folds, so the oracle over it is exact
+            assertEquals(bruteForceStats(cpu::hookPost, texts, 0, texts.size(), false), got);
+            var ref = bruteForceStats(weights, texts, 0, texts.size(), false);
+            for (int n = 0; n < D_MLP; n++) assertEquals(ref.positive(n), got.positive(n), Math.max(2, ref.positive(n) / 1000), "density of neuron " + n);
+        }
+    }
+
+    @Test
     void kLargerThanTheNumberOfDocuments() {
         List<String> few = texts.subList(0, 4);
         scan(new ReferenceEngine(weights), opts("few").withTopK(9), few);
@@ -130,6 +165,7 @@ class ScannerTest {
         scan(opts("a"));
         scan(opts("b").withWindowDocs(1).withBatch(1000, 64).withThreads(1).withCheckpointEvery(1));
         scan(opts("c").withWindowDocs(1000).withBatch(24, 1).withThreads(3).withCheckpointEvery(100_000));
+        assertNotNull(StoreFile.read(tmp.resolve("a/store.safetensors")).stats(), "the bytes compared include the statistics");
         for (String other : new String[]{"b", "c"}) {
             assertArrayEquals(bytes(tmp.resolve("a/store.safetensors")), bytes(tmp.resolve(other + "/store.safetensors")), other);
             assertArrayEquals(bytes(tmp.resolve("a/tokens.safetensors")), bytes(tmp.resolve(other + "/tokens.safetensors")), other);
@@ -164,6 +200,8 @@ class ScannerTest {
         Manifest partial = Manifest.read(tmp.resolve("crash"));
         assertFalse(partial.complete());
         assertTrue(Files.exists(tmp.resolve("crash/checkpoint/state.safetensors")), "a checkpoint was taken before the failure");
+        StoreFile state = StoreFile.read(tmp.resolve("crash/checkpoint/state.safetensors"));
+        assertEquals(bruteForceStats(weights, texts, 0, state.docs().end(), false), state.stats(), "the checkpoint holds the statistics so far");
 
         var again = assertThrows(NeuroscanException.class, () -> scan(opts("crash")));
         assertTrue(again.getMessage().endsWith("holds an unfinished scan; pass --resume to continue it, or choose another --out"), again.getMessage());

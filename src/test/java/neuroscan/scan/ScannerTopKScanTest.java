@@ -275,7 +275,7 @@ class ScannerTopKScanTest {
             }
 
             @Override
-            public void docMax(List<int[]> docs, float[] max, int[] argmax) {
+            public void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
                 throw new AssertionError("not through topKScan");
             }
 
@@ -285,7 +285,7 @@ class ScannerTopKScanTest {
             }
 
             @Override
-            public TopKScan topKScan(TopK start) {
+            public TopKScan topKScan(TopK start, neuroscan.store.NeuronStats stats) {
                 Timed t = new Timed(start);
                 made.add(t);
                 return t;

@@ -2,6 +2,8 @@ package neuroscan.store;
 
 import neuroscan.NeuroscanException;
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -75,6 +77,21 @@ class CorruptFilesFuzzTest {
         Path f = tmp.resolve(StoreFile.NAME);
         new StoreFile(t, new DocRange(10, 14), false).write(f);
         fuzz(f, 1601, StoreFile::read);
+    }
+
+    @Test
+    void mutatedStoresWithStatisticsFailAsOneLine() throws Exception {
+        TopK t = new TopK(2, 3);
+        int[] ids = {10, 11, 12, 13}, arg = new int[12], positive = new int[12];
+        float[] max = {0.5f, 2f, -0.1f, 3f, 0.005f, 0f, 7f, 1f, 120f, 0.2f, 0.3f, 0.4f};
+        java.util.Arrays.fill(positive, 2);
+        t.merge(4, ids, max, arg);
+        NeuronStats s = new NeuronStats(3);
+        s.add(4, ids, max, arg, positive, 20);
+        Path f = tmp.resolve(StoreFile.NAME);
+        new StoreFile(t, new DocRange(10, 14), false, Hook.single(3), s).write(f);
+        assertEquals(s, StoreFile.read(f).stats(), "the unmutated file reads back");
+        fuzz(f, 1602, StoreFile::read);
     }
 
     @Test

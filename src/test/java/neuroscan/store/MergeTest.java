@@ -67,6 +67,8 @@ class MergeTest {
         assertArrayEquals(bytes("whole", TokenCache.NAME), bytes("merged", TokenCache.NAME));
         assertEquals(ScanFixtures.bruteForce(weights, texts, 0, 50, 4, false),
                 StoreFile.read(tmp.resolve("merged").resolve(StoreFile.NAME)).topK());
+        assertEquals(ScanFixtures.bruteForceStats(weights, texts, 0, 50, false),
+                StoreFile.read(tmp.resolve("merged").resolve(StoreFile.NAME)).stats(), "the shards' statistics add up to the union's");
         Manifest whole = Manifest.read(tmp.resolve("whole"));
         assertEquals(whole.docs(), m.docs());
         assertEquals(whole.nDocs(), m.nDocs());
@@ -102,6 +104,19 @@ class MergeTest {
         Manifest fromOld = Merge.merge(List.of(old, tmp.resolve("b"), tmp.resolve("c")), tmp.resolve("from-old"));
         assertEquals("host", fromOld.topkMerge());
         assertArrayEquals(bytes("whole", StoreFile.NAME), bytes("from-old", StoreFile.NAME));
+    }
+
+    @Test
+    void aShardWithoutStatisticsLeavesTheMergeWithoutThem() throws IOException {
+        Path old = tmp.resolve("b-nostats");
+        Files.createDirectories(old);
+        for (String f : new String[]{TokenCache.NAME, Manifest.NAME}) Files.copy(tmp.resolve("b").resolve(f), old.resolve(f));
+        StoreFile b = StoreFile.read(tmp.resolve("b").resolve(StoreFile.NAME));
+        new StoreFile(b.topK(), b.docs(), b.includePadding()).write(old.resolve(StoreFile.NAME));   // as written before the statistics
+        Merge.merge(List.of(tmp.resolve("a"), old, tmp.resolve("c")), tmp.resolve("merged-nostats"));
+        StoreFile merged = StoreFile.read(tmp.resolve("merged-nostats").resolve(StoreFile.NAME));
+        assertNull(merged.stats());
+        assertEquals(StoreFile.read(tmp.resolve("whole").resolve(StoreFile.NAME)).topK(), merged.topK());
     }
 
     static String refusal(String out, String... runs) throws IOException {

@@ -75,8 +75,18 @@ class BrowserTest {
               o.tip = tip.textContent; o.tipShown = !tip.hidden;
               d.body.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
               o.tipHiddenAfter = tip.hidden; o.titleRestored = mx[0].getAttribute('title');
+              o.density = (d.getElementById('density') || {}).textContent;
+              o.histBars = d.querySelectorAll('svg.hist rect').length;
+              o.histTitles = Array.prototype.map.call(d.querySelectorAll('svg.hist rect title'), function (e) { return e.textContent; });
+              o.quantiles = d.querySelectorAll('details.quantile').length;
+              o.quantilesOpen = d.querySelectorAll('details.quantile[open]').length;
+              o.quantileTokens = Array.prototype.map.call(d.querySelectorAll('details.quantile .toks.win > span'), function (e) { return e.textContent; });
               var btn = d.getElementById('expand');
               o.expandShown = !btn.hidden; btn.click();
+              var qb = d.querySelectorAll('details.quantile .toks.win > span'), qbad = 0;
+              Array.prototype.forEach.call(qb, function (e) { var r = e.getBoundingClientRect(); if (!(r.width > 0 && r.height > 0)) qbad++; });
+              o.quantileBadBoxes = qbad;
+              o.quantileMaxBg = getComputedStyle(d.querySelector('details.quantile .toks > span.mx')).backgroundColor;
               o.openAfterExpand = d.querySelectorAll('details[open]').length;
               o.details = d.querySelectorAll('details').length;
               var pre = d.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(o); d.body.appendChild(pre);
@@ -95,6 +105,10 @@ class BrowserTest {
               q.value = ''; q.dispatchEvent(new Event('input'));
               var th = d.querySelectorAll('#neurons th')[1]; th.click(); th.click();
               o.firstAfterSort = d.querySelector('#neurons tbody tr').getAttribute('data-n');
+              var dh = d.querySelector('#neurons th[data-sort="data-density"]'); dh.click(); dh.click();
+              o.firstByDensity = d.querySelector('#neurons tbody tr').getAttribute('data-n');
+              dh.click();
+              o.lastByDensity = d.querySelector('#neurons tbody tr:last-child').getAttribute('data-n');
               var pre = d.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(o); d.body.appendChild(pre);
             })();
             """;
@@ -170,6 +184,21 @@ class BrowserTest {
         assertTrue(o.get("expandShown").asBoolean());
         assertEquals(o.get("details").asInt(), o.get("openAfterExpand").asInt(), "expand all opens every full text");
 
+        // the statistics: density, histogram bars with their ranges, quantile intervals collapsed until opened
+        assertEquals("1.23%", o.get("density").asText());
+        assertEquals(25, o.get("histBars").asInt(), "bars from the first (<= 0) to the last non-empty bin (24)");
+        assertTrue(o.get("histTitles").get(0).asText().endsWith(": 3 documents") && o.get("histTitles").get(0).asText().startsWith("\u2264 0"),
+                o.get("histTitles").toString());
+        assertEquals(2, o.get("quantiles").asInt());
+        assertEquals(0, o.get("quantilesOpen").asInt(), "quantile examples start collapsed");
+        List<String> qt = new java.util.ArrayList<>();
+        o.get("quantileTokens").forEach(x -> qt.add(x.asText()));
+        assertTrue(qt.contains(SampleReports.PWN_SCRIPT) && qt.contains(SampleReports.PWN_IMG) && qt.contains("</details>"), qt.toString());
+        assertTrue(qt.contains("\u27E8U+202E\u27E9q\u27E8U+202C\u27E9"), "bidi override visible in a quantile example: " + qt);
+        assertEquals(0, o.get("quantileBadBoxes").asInt(), "every quantile token box has a size once opened");
+        // on the top examples' scale (bound 4.5): a 0.9 max is a light blue, not the full blue of the top max
+        assertTrue(o.get("quantileMaxBg").asText().startsWith("rgba(47, 111, 237,"), o.get("quantileMaxBg").asText());
+
         // layout: nothing overflows sideways, every token box has a size and stays in its block
         assertEquals("isolate", o.get("bidi").asText());
         assertEquals("pre-wrap", o.get("whiteSpace").asText());
@@ -232,6 +261,10 @@ class BrowserTest {
             }
         }
         assertEquals(String.valueOf(bestN), o.get("firstAfterSort").asText(), "sorted by max activation, largest first");
+        int densest = 0;
+        for (int n = 1; n < 6; n++) if (SiteTest.density(n) > SiteTest.density(densest)) densest = n;
+        assertEquals(String.valueOf(densest), o.get("firstByDensity").asText(), "sorted by density, densest first");
+        assertEquals(String.valueOf(densest), o.get("lastByDensity").asText(), "and ascending, densest last");
     }
 
     @Test

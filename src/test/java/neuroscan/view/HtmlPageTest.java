@@ -114,6 +114,21 @@ class HtmlPageTest {
         assertEquals(10, data.get("d_mlp").asInt());
     }
 
+    @Test
+    void statisticsShowWhereTheReportHasThem() {
+        String html = HtmlPage.render(SampleReports.hostile());
+        assertTrue(html.contains("<b id=\"density\">1.23%</b>"), "density");
+        assertEquals(25, Pattern.compile("<rect data-bin=").matcher(html).results().count(), "one bar per bin from the first (<= 0) to the last non-empty (24)");
+        assertEquals(2, Pattern.compile("<details class=\"quantile\"").matcher(html).results().count());
+        assertTrue(html.indexOf("id=\"q1\"") < html.indexOf("id=\"q0\""), "the highest interval first");
+        assertTrue(html.contains("id=\"q1-1\""), "quantile examples have their own ids");
+        Matcher ids = Pattern.compile(" id=\"([^\"]+)\"").matcher(html);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        while (ids.find()) assertTrue(seen.add(ids.group(1)), "duplicate id " + ids.group(1));
+        String plain = HtmlPage.render(SampleReports.headlines(424, 3, 1));
+        assertFalse(plain.contains("id=\"distribution\"") || plain.contains("id=\"quantiles\""), "nothing for a run without statistics");
+    }
+
     /** The CSP runs our inline script only if its hash is right; recompute it independently. */
     @Test
     void cspAllowsExactlyThePageScript() throws Exception {

@@ -47,6 +47,22 @@ class NeuronReportTest {
         assertEquals(r, NeuronReport.fromJson(withUnknown, "r.json"));
     }
 
+    /** The statistics' keys, written out by hand: after "examples", before the extras. */
+    @Test
+    void statsKeysFollowTheExamples() {
+        var q = new NeuronReport.Example(0, 3, 0.5f, -0.1f, 0, List.of("<|BOS|>"), new float[]{0.5f});
+        var r = small().withExtras(2048, null).withStats(0.25, new NeuronReport.Histogram(new float[]{0f, 1f}, new long[]{2, 0, 1}),
+                List.of(new NeuronReport.Quantile(new float[]{0f, 1f}, List.of(q))));
+        String plain = small().toJson();
+        String expected = plain.substring(0, plain.length() - 1) + ",\"density\":0.25,\"histogram\":{\"edges\":[0.0,1.0],\"counts\":[2,0,1]},"
+                + "\"quantiles\":[{\"range\":[0.0,1.0],\"examples\":[{\"rank\":0,\"doc\":3,\"max\":0.5,\"min\":-0.1,\"pos\":0,"
+                + "\"tokens\":[\"<|BOS|>\"],\"activations\":[0.5]}]}],\"d_mlp\":2048}";
+        assertEquals(expected, r.toJson());
+        assertEquals(r, NeuronReport.fromJson(r.toJson(), "r.json"));
+        var e = assertThrows(NeuroscanException.class, () -> NeuronReport.fromJson(r.toJson().replace("[2,0,1]", "[2,0]"), "r.json"));
+        assertTrue(e.getMessage().contains("one count more than edges"), e.getMessage());
+    }
+
     @Test
     void badJsonIsOneLineNamingTheSource() {
         var e = assertThrows(NeuroscanException.class, () -> NeuronReport.fromJson("{\"model\": [", "424.json"));

@@ -123,6 +123,25 @@ final class SampleReports {
         var ex = List.of(NeuronReport.Example.of(0, 7, t, a),
                 NeuronReport.Example.of(1, 8, List.of("</details>", "</summary>", PWN_SCRIPT), new float[]{0.5f, 1.5f, 0.25f}));
         return new NeuronReport("gelu-1l</script><script>document.title='PWNED'</script>\u2028",
-                "c4" + PWN_IMG, 0, 5, logits, ex, 10, "javascript:document.title='PWNED'");
+                "c4" + PWN_IMG, 0, 5, logits, ex, 10, "javascript:document.title='PWNED'").withStats(0.0123, histogram(), hostileQuantiles());
+    }
+
+    /** A histogram over NeuronStats' bins: most documents low, a tail up to the top examples. */
+    static NeuronReport.Histogram histogram() {
+        float[] edges = neuroscan.store.NeuronStats.EDGES.clone();
+        long[] counts = new long[edges.length + 1];
+        counts[0] = 3;
+        for (int b = 10; b < 26; b++) counts[b] = 40 - Math.abs(b - 17) * 5L;
+        return new NeuronReport.Histogram(edges, counts);
+    }
+
+    /** Two intervals below the top examples whose tokens are as hostile as the top examples'. */
+    static List<NeuronReport.Quantile> hostileQuantiles() {
+        List<String> t = List.of(" low", PWN_SCRIPT, "</details>", "</summary>", PWN_IMG, "\u202Eq\u202C", " QUANTILE");
+        float[] a = {0.1f, 0.3f, 0.2f, 0.05f, 0.4f, -0.1f, 0.9f};
+        float[] b = {0.02f, 0.1f, 0.6f, 0.05f, 0.1f, -0.1f, 0.3f};
+        return List.of(new NeuronReport.Quantile(new float[]{0f, 0.5f}, List.of(NeuronReport.Example.of(0, 40, t, b))),
+                new NeuronReport.Quantile(new float[]{0.5f, 1f}, List.of(NeuronReport.Example.of(0, 41, t, a),
+                        NeuronReport.Example.of(1, 42, List.of(PWN_SCRIPT), new float[]{0.7f}))));
     }
 }

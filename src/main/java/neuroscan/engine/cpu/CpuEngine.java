@@ -124,9 +124,9 @@ public final class CpuEngine implements Engine {
     }
 
     @Override
-    public synchronized void docMax(List<int[]> docs, float[] max, int[] argmax) {
+    public synchronized void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
         int nDocs = docs.size(), width = cfg.neurons();
-        if ((long) nDocs * width > Math.min(max.length, argmax.length)) {
+        if ((long) nDocs * width > Math.min(max.length, argmax.length) || (positive != null && (long) nDocs * width > positive.length)) {
             throw new IllegalArgumentException("output arrays hold fewer than " + nDocs + " x " + width + " entries");
         }
         for (int d = 0; d < nDocs; d++) check(docs.get(d), "document " + d);
@@ -144,7 +144,7 @@ public final class CpuEngine implements Engine {
             Workspace ws = workspaces[t];
             running.add(pool.submit(() -> {
                 for (int bin; (bin = next.getAndIncrement()) < nBins; ) {
-                    runBin(ws, docs, order, binStart[bin], binStart[bin + 1], max, argmax);
+                    runBin(ws, docs, order, binStart[bin], binStart[bin + 1], max, argmax, positive);
                 }
             }));
         }
@@ -181,7 +181,7 @@ public final class CpuEngine implements Engine {
         return Arrays.copyOf(starts, nBins + 1);
     }
 
-    private void runBin(Workspace ws, List<int[]> docs, int[] order, int from, int to, float[] max, int[] argmax) {
+    private void runBin(Workspace ws, List<int[]> docs, int[] order, int from, int to, float[] max, int[] argmax, int[] positive) {
         int rows = 0, slots = to - from, dMlp = cfg.dMlp(), width = cfg.neurons();
         for (int s = 0; s < slots; s++) rows = place(ws, docs.get(order[from + s]), s, rows);
         embed.apply(ws.tokens, ws.pos, rows, ws.x, ws.ldx);
@@ -190,17 +190,20 @@ public final class CpuEngine implements Engine {
             attentionBlock(ly, ws, rows, slots);
             Arrays.fill(ws.max, 0, slots * ws.ldm, Float.NEGATIVE_INFINITY);
             Arrays.fill(ws.arg, 0, slots * ws.ldm, -1);
+            int[] pos = positive == null ? null : ws.positive;
+            if (pos != null) Arrays.fill(pos, 0, slots * ws.ldm, 0);
             if (ly.fused != null && ly.mlpOut == null) {
-                ly.fused.apply(ws.a, ws.ldx, rows, ws.slot, ws.pos, ws.max, ws.arg, ws.ldm, ws);
+                ly.fused.apply(ws.a, ws.ldx, rows, ws.slot, ws.pos, ws.max, ws.arg, pos, ws.ldm, ws);
             } else {
                 mlpActivations(ly, ws, rows);
-                ColumnMax.fold(ws.h, ws.ldm, rows, dMlp, ws.slot, ws.pos, ws.max, ws.arg, ws.ldm);
+                ColumnMax.fold(ws.h, ws.ldm, rows, dMlp, ws.slot, ws.pos, ws.max, ws.arg, pos, ws.ldm);
                 mlpOutput(ly, ws, rows);
             }
             for (int s = 0; s < slots; s++) {
                 int d = order[from + s];
                 System.arraycopy(ws.max, s * ws.ldm, max, d * width + l * dMlp, dMlp);
                 System.arraycopy(ws.arg, s * ws.ldm, argmax, d * width + l * dMlp, dMlp);
+                if (pos != null) System.arraycopy(pos, s * ws.ldm, positive, d * width + l * dMlp, dMlp);
             }
         }
     }

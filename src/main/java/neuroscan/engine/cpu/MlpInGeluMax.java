@@ -26,6 +26,11 @@ import static neuroscan.engine.cpu.VectorMath.VL;
  */
 public final class MlpInGeluMax {
     private static final FloatVector ZERO = FloatVector.zero(F);
+    // GELU(x) > 0 exactly where x > the least subnormal, in VectorMath's float arithmetic: x/2 times a
+    // factor >= 1 for x > 0, and x/2 rounds to 0 only for that one value. So positives are counted on the
+    // pre-activation, before the pick skips GELU (MlpInGeluMaxTest checks the boundary).
+    private static final FloatVector LEAST = FloatVector.broadcast(F, Float.MIN_VALUE);
+    private static final IntVector ONE = IntVector.broadcast(I, 1);
     final Panels w;
     private final boolean tanh;
 
@@ -38,8 +43,9 @@ public final class MlpInGeluMax {
      * @param slot document slot of each row; {@code max}/{@code arg} hold one row of ldm (>= w.nPad)
      *             entries per slot, initialised by the caller to -infinity / -1
      * @param pos  position of each row within its document
+     * @param positive null, or per slot (ldm stride, initialised to 0 by the caller): rows with post > 0 are counted
      */
-    void apply(float[] a, int lda, int rows, int[] slot, int[] pos, float[] max, int[] arg, int ldm,
+    void apply(float[] a, int lda, int rows, int[] slot, int[] pos, float[] max, int[] arg, int[] positive, int ldm,
                Workspace ws) {
         int k = w.k;
         if (ldm < w.nPad || lda < k) throw new IllegalArgumentException("row stride too small");
@@ -51,14 +57,14 @@ public final class MlpInGeluMax {
                 int bOff = w.panel(p);
                 for (int i = r0; i < Math.min(r0 + MC, full); i += MR) {
                     Microkernel.tile(a, i * lda, lda, w.data, bOff, NR, k, w.bias, p * NR, 0, c, 0, NR);
-                    fold(c, i, MR, p, slot, pos, max, arg, ldm, ws.todo, ws.geluTmp);
+                    fold(c, i, MR, p, slot, pos, max, arg, positive, ldm, ws.todo, ws.geluTmp);
                 }
             }
         }
         if (full < rows) {                              // last: the fold must see rows in order
             for (int p = 0; p < w.panels(); p++) {
                 Microkernel.tile(tail, 0, k, w.data, w.panel(p), NR, k, w.bias, p * NR, 0, c, 0, NR);
-                fold(c, full, rows - full, p, slot, pos, max, arg, ldm, ws.todo, ws.geluTmp);
+                fold(c, full, rows - full, p, slot, pos, max, arg, positive, ldm, ws.todo, ws.geluTmp);
             }
         }
     }
@@ -72,13 +78,17 @@ public final class MlpInGeluMax {
      * the running max is >= 0 and x <= it, GELU(x) cannot beat it. Once a document's maxima are
      * established that holds for whole vectors most of the time (records get rarer along a document).
      */
-    private void fold(float[] c, int r0, int n, int p, int[] slot, int[] pos, float[] max, int[] arg, int ldm,
-                      int[] todo, float[] tmp) {
+    private void fold(float[] c, int r0, int n, int p, int[] slot, int[] pos, float[] max, int[] arg, int[] positive,
+                      int ldm, int[] todo, float[] tmp) {
         int count = 0;
         for (int i = 0; i < n; i++) {
             int base = slot[r0 + i] * ldm + p * NR;
             for (int v = 0; v < NR; v += VL) {
                 FloatVector pre = FloatVector.fromArray(F, c, i * NR + v);
+                if (positive != null) {
+                    IntVector.fromArray(I, positive, base + v).add(ONE, pre.compare(VectorOperators.GT, LEAST).cast(I))
+                            .intoArray(positive, base + v);
+                }
                 FloatVector m = FloatVector.fromArray(F, max, base + v);
                 boolean skip = pre.compare(VectorOperators.LE, m).and(m.compare(VectorOperators.GE, ZERO)).allTrue();
                 todo[count] = i * NR + v;

@@ -41,6 +41,8 @@ final class Workspace {
      * whole. Empty for single-layer GELU models. {@code row}: one row of scratch (SoLU's exponentials).
      */
     final float[] h, row;
+    /** Positions with activation > 0 per document slot and neuron: [slots x ldm]. */
+    final int[] positive;
 
     Workspace(ModelConfig c, int maxDocs) {
         int rowsCap = roundUp(c.nCtx(), MR), hd = c.nHeads() * c.dHead();
@@ -70,5 +72,6 @@ final class Workspace {
         arg = new int[maxDocs * ldm];
         h = new float[materialize ? rowsCap * ldm : 0];
         row = new float[c.solu() ? ldm : 0];
+        positive = new int[maxDocs * ldm];
     }
 }

@@ -82,17 +82,27 @@ public final class Calls {
         return call("causal_attention", attentionGrid(T, nHeads), qkv, offsets, nDocs, T, nHeads, z);
     }
 
-    /** mlp_in_gelu_max: per document and neuron, max and first argmax of act(A @ W_in + b_in). */
+    /** mlp_in_gelu_max: per document and neuron, max and first argmax of act(A @ W_in + b_in), and its positives. */
     public static Call mlpInGeluMax(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets,
-                                    int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg) {
-        return mlpInGeluMax(A, W_in, b_in, offsets, nDocs, N, K, act, docMax, docArg, null);
+                                    int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer docPos) {
+        return mlpInGeluMax(A, W_in, b_in, offsets, nDocs, N, K, act, docMax, docArg, docPos, null);
     }
 
     /** As above, also storing the activations [T, N] into {@code post} (null: not stored). */
     public static Call mlpInGeluMax(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets,
-                                    int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer post) {
-        return call("mlp_in_gelu_max", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, N, K, act, docMax, docArg, post,
+                                    int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer docPos,
+                                    DeviceBuffer post) {
+        return call("mlp_in_gelu_max", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, N, K, act, docMax, docArg, docPos, post,
                 post == null ? 0 : 1);
+    }
+
+    /** stats_merge: adds a batch's [nDocs, N] maxima and positives to the running per-neuron statistics. */
+    public static Call statsMerge(DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer docPos, DeviceBuffer docIds,
+                                  DeviceBuffer docKeys, DeviceBuffer salt, int nDocs, int N, DeviceBuffer edges, int nEdges, int m,
+                                  DeviceBuffer posLo, DeviceBuffer posHi, DeviceBuffer hist, DeviceBuffer sKey, DeviceBuffer sDoc,
+                                  DeviceBuffer sMax, DeviceBuffer sPos) {
+        return call("stats_merge", topkGrid(N), docMax, docArg, docPos, docIds, docKeys, salt, nDocs, N, edges, nEdges, m,
+                posLo, posHi, hist, sKey, sDoc, sMax, sPos);
     }
 
     /** topk_merge: merges a batch's [nDocs, d_mlp] maxima (row d is document docIds[d]) into the running [k, d_mlp] store. */

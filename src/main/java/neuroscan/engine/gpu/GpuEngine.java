@@ -18,6 +18,7 @@ import neuroscan.kernels.MlpInGeluMax;
 import neuroscan.kernels.TopkMerge;
 import neuroscan.model.ModelConfig;
 import neuroscan.model.Weights;
+import neuroscan.store.NeuronStats;
 import neuroscan.store.TopK;
 
 import java.lang.foreign.MemorySegment;
@@ -39,8 +40,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * MLP input GEMM with GELU and the per-document max fused ({@code mlp_in_gelu_max}); for every layer but the
  * last that kernel also stores hook_post from its registers, and {@code mlp_out} (the W_out GEMM + b_out)
  * adds it into the residual. In a scan ({@link #topKScan}) each layer's maxima go through {@code topk_merge}
- * into that layer's running [k, d_mlp] store, which stays on the device and comes back only when asked
- * (checkpoints, the end), as one flat store (neuron g = layer * d_mlp + n): nothing comes back per batch.
+ * into that layer's running [k, d_mlp] store and {@code stats_merge} into its statistics ({@link DeviceStats}),
+ * which stay on the device and come back only when asked (checkpoints, the end), as one flat store and one
+ * flat {@link NeuronStats} (neuron g = layer * d_mlp + n): nothing comes back per batch.
  * Each graph exists twice, one per token slot: while batch i computes, batch i + 1's tokens are staged on
  * the host and uploaded on the transfer stream. The batch buffers are sized for the largest batch that fits
  * the device, halving from the requested size. Not thread-safe: one caller at a time (the report stage gives
@@ -183,14 +185,15 @@ public final class GpuEngine implements Engine {
     // ---------------------------------------------------------------- per-document maxima, back to the host
 
     @Override
-    public void docMax(List<int[]> docs, float[] max, int[] argmax) {
+    public void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
         GpuModel.validate(cfg, docs);
         GpuModel.checkResultArrays(docs.size(), width, max, argmax);
+        if (positive != null && positive.length < (long) docs.size() * width) throw new IllegalArgumentException("positive holds fewer than docs x neurons entries");
         if (docs.isEmpty()) return;
         int from = 0;
         while (true) {
             try {
-                readBack(docs, from, max, argmax);
+                readBack(docs, from, max, argmax, positive);
                 return;
             } catch (RuntimeException e) {
                 drain();
@@ -202,7 +205,7 @@ public final class GpuEngine implements Engine {
     }
 
     /** Batches [from, size): batch i + 1 is staged and uploaded while batch i computes; results collected in order. */
-    private void readBack(List<int[]> docs, int from, float[] max, int[] argmax) {
+    private void readBack(List<int[]> docs, int from, float[] max, int[] argmax, int[] positive) {
         progress = from;
         List<Batch> batches = Batches.split(docs, from, b.maxTokens, b.maxDocs);
         stage(b.slots[0], docs, batches.getFirst(), null);
@@ -218,11 +221,12 @@ public final class GpuEngine implements Engine {
             Batch bt = batches.get(i);
             Slot sl = b.slots[s];
             for (int l = 0; l < nLayers; l++) {   // layer l's [docs, d_mlp] into the flat rows
-                MemorySegment mx = memory.host(sl.docMax[l]), ag = memory.host(sl.docArg[l]);
+                MemorySegment mx = memory.host(sl.docMax[l]), ag = memory.host(sl.docArg[l]), ps = memory.host(sl.docPos[l]);
                 for (int d = 0; d < bt.count(); d++) {
                     int at = (bt.first() + d) * width + l * dMlp;
                     MemorySegment.copy(mx, JAVA_FLOAT, 4L * d * dMlp, max, at, dMlp);
                     MemorySegment.copy(ag, JAVA_INT, 4L * d * dMlp, argmax, at, dMlp);
+                    if (positive != null) MemorySegment.copy(ps, JAVA_INT, 4L * d * dMlp, positive, at, dMlp);
                 }
             }
             progress = bt.first() + bt.count();
@@ -230,8 +234,8 @@ public final class GpuEngine implements Engine {
     }
 
     /**
-     * Packs batch {@code bt} into the slot's staging memory: tokens, offsets, the documents' global ids
-     * (or nothing for {@code ids == null}), and sets the sizes the next execution runs with.
+     * Packs batch {@code bt} into the slot's staging memory: tokens, offsets, the documents' global ids and
+     * sampling hashes (or nothing for {@code ids == null}), and sets the sizes the next execution runs with.
      */
     private void stage(Slot s, List<int[]> docs, Batch bt, int[] ids) {
         Batches.stage(docs, bt, memory.host(s.tokens), memory.host(s.offsets));
@@ -239,11 +243,15 @@ public final class GpuEngine implements Engine {
         s.offsets.use(bt.count() + 1);
         if (ids != null) {
             MemorySegment.copy(ids, bt.first(), memory.host(s.docIds), JAVA_INT, 0, bt.count());
+            MemorySegment keys = memory.host(s.docKeys);
+            for (int i = 0; i < bt.count(); i++) keys.setAtIndex(JAVA_INT, i, NeuronStats.docKey(ids[bt.first() + i]));
             s.docIds.use(bt.count());
+            s.docKeys.use(bt.count());
         }
         for (int l = 0; l < nLayers; l++) {
             s.docMax[l].use((long) bt.count() * dMlp);
             s.docArg[l].use((long) bt.count() * dMlp);
+            s.docPos[l].use((long) bt.count() * dMlp);
         }
         b.T.set(bt.tokens());
         b.nDocs.set(bt.count());
@@ -280,7 +288,7 @@ public final class GpuEngine implements Engine {
         Batch bt = batches.getFirst();
         int[] ids = new int[bt.count()];
         for (int i = 0; i < ids.length; i++) ids[i] = i;
-        try (Store scratch = new Store(20, new TopK(20, width))) {
+        try (Store scratch = new Store(20, new TopK(20, width), new NeuronStats(width))) {
             stage(b.slots[0], docs, bt, ids);
             Map<String, ExecutionPlan.Work> work = new LinkedHashMap<>();
             ExecutionPlan p = scratch.plans[0];
@@ -310,33 +318,40 @@ public final class GpuEngine implements Engine {
                 work.put(task("mlp_out", l), () -> new double[]{2.0 * T * dMlp * dm, 4.0 * (T * dMlp + (double) dMlp * dm + 2.0 * T * dm)});
             }
             work.put(task("topk_merge", l), () -> new double[]{0, 4.0 * (2.0 * n * dMlp + 6.0 * 20 * dMlp)});
+            work.put(task("stats_merge", l), () -> new double[]{0, 4.0 * (3.0 * n * dMlp + 8.0 * n * dMlp)});
         }
     }
 
     // ---------------------------------------------------------------- the scan: top-k on the device
 
-    /** A scan whose running store stays on the device ({@code topk_merge} after every batch, in the batch's graph). */
+    /**
+     * A scan whose running store (and statistics, unless null) stay on the device ({@code topk_merge} and
+     * {@code stats_merge} after every batch, in the batch's graph).
+     */
     @Override
-    public TopKScan topKScan(TopK start) {
+    public TopKScan topKScan(TopK start, NeuronStats stats) {
         if (start.neurons() != width) throw new IllegalArgumentException("store of " + start.neurons() + " neurons, model " + width);
+        if (stats != null && stats.neurons() != width) throw new IllegalArgumentException("stats of " + stats.neurons() + " neurons, model " + width);
         try {
-            return new Store(start.k(), start);
+            return new Store(start.k(), start, stats);
         } catch (RuntimeException e) {
             throw device.error(e);
         }
     }
 
-    /** The device store of one scan, one [k, d_mlp] block per layer, and the two slots' merge graphs. */
+    /** The device store (and statistics) of one scan, one [k, d_mlp] block per layer, and the two slots' merge graphs. */
     private final class Store implements TopKScan {
         final int k;
         final GpuArray[] max, doc, pos, nan;
+        final DeviceStats stats;   // null: a scan without statistics
         final ExecutionPlan[] plans = new ExecutionPlan[2];
         final ExecutionPlan download;
         final TopK before;   // its per-neuron NaN counts, to which the device's are added
         int next;
 
-        Store(int k, TopK start) {
+        Store(int k, TopK start, NeuronStats startStats) {
             this.k = k;
+            stats = startStats == null ? null : new DeviceStats(memory, startStats, nLayers, dMlp);
             long n = (long) k * dMlp;
             max = new GpuArray[nLayers];
             doc = new GpuArray[nLayers];
@@ -361,6 +376,7 @@ public final class GpuEngine implements Engine {
                     }
                     memory.host(nan[l]).fill((byte) 0);
                 }
+                if (stats != null) stats.stage();
                 TaskGraph up = new TaskGraph("store in").transferToDevice(DataTransferMode.EVERY_EXECUTION, all());
                 try (ExecutionPlan p = ExecutionPlan.on(memory, up.snapshot()).build()) {
                     p.execute();
@@ -378,6 +394,7 @@ public final class GpuEngine implements Engine {
         private GpuArray[] all() {
             List<GpuArray> a = new ArrayList<>();
             for (int l = 0; l < nLayers; l++) a.addAll(List.of(max[l], doc[l], pos[l], nan[l]));
+            if (stats != null) a.addAll(List.of(stats.arrays()));   // the statistics travel with the store
             return a.toArray(GpuArray[]::new);
         }
 
@@ -394,6 +411,7 @@ public final class GpuEngine implements Engine {
                     plans[s].awaitUploads();   // the slot's staging memory is free again
                     stage(b.slots[s], docs, bt, docIds);
                     plans[s].execute();
+                    if (stats != null) stats.counted(bt.tokens());
                 }
             } catch (RuntimeException e) {
                 drain();
@@ -401,11 +419,28 @@ public final class GpuEngine implements Engine {
             }
         }
 
+        /** Brings the store and the statistics back to the staging memory. */
+        private void download() {
+            download.execute();
+            download.awaitDone();
+        }
+
+        @Override
+        public NeuronStats stats() {
+            if (stats == null) return null;
+            try {
+                download();
+                return stats.read();
+            } catch (RuntimeException e) {
+                drain();
+                throw device.error(e);
+            }
+        }
+
         @Override
         public TopK store() {
             try {
-                download.execute();
-                download.awaitDone();
+                download();
                 int n = k * width;
                 float[] m = new float[n];
                 int[] d = new int[n], p = new int[n], nanPer = new int[width];
@@ -446,6 +481,7 @@ public final class GpuEngine implements Engine {
             for (GpuArray[] arrays : new GpuArray[][]{max, doc, pos, nan}) {
                 for (GpuArray a : arrays) if (a != null) memory.release(a);
             }
+            if (stats != null) stats.release();
         }
     }
 
@@ -463,7 +499,7 @@ public final class GpuEngine implements Engine {
 
     private ExecutionPlan.Builder graph(String name, Slot s, Store store, boolean hookPost) {
         TaskGraph g = new TaskGraph(name);
-        if (store != null) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.tokens, s.offsets, s.docIds);
+        if (store != null) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.tokens, s.offsets, s.docIds, s.docKeys);
         else g.transferToDevice(DataTransferMode.EVERY_EXECUTION, s.tokens, s.offsets);
         float eps = (float) cfg.eps();
         boolean ln = cfg.normalization() != null;
@@ -484,16 +520,19 @@ public final class GpuEngine implements Engine {
                 g.task(task("mlp_in", l), GemmBias::gemmBias, b.a, w.W_in(), w.b_in(), null, post, b.T, dMlp, dm, act, 0);
                 back.add(post);
             } else {
-                GpuArray mx = store != null ? b.docMax[l] : s.docMax[l], ag = store != null ? b.docArg[l] : s.docArg[l];
+                GpuArray mx = store != null ? b.docMax[l] : s.docMax[l], ag = store != null ? b.docArg[l] : s.docArg[l],
+                        ps = store != null ? b.docPos[l] : s.docPos[l];
                 post = last ? null : b.h;   // the epilogue stores hook_post only where W_out reads it
                 g.task(task("mlp_in_gelu_max", l), MlpInGeluMax::mlpInGeluMax, b.a, w.W_in(), w.b_in(), s.offsets, dMlp, dm, act,
-                        mx, ag, post, last ? 0 : 1);
+                        mx, ag, ps, post, last ? 0 : 1);
                 if (store != null) {
                     g.task(task("topk_merge", l), TopkMerge::topkMerge, mx, ag, s.docIds, b.nDocs, dMlp, store.k,
                             store.max[l], store.doc[l], store.pos[l], store.nan[l]);
+                    if (store.stats != null) store.stats.task(g, task("stats_merge", l), l, mx, ag, ps, s.docIds, s.docKeys, b.nDocs);
                 } else {
                     back.add(mx);
                     back.add(ag);
+                    back.add(ps);
                 }
             }
             if (!last) g.task(task("mlp_out", l), GemmBias::gemmBias, post, w.W_out(), w.b_out(), b.x, b.x, b.T, dm, dMlp, Calls.ACT_NONE, 1);
@@ -512,6 +551,7 @@ public final class GpuEngine implements Engine {
             if (hookPost) p.grid(task("mlp_in", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dMlp)));
             else p.grid(task("mlp_in_gelu_max", l), () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)));
             if (store != null) p.grid(task("topk_merge", l), () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp)));
+            if (store != null && store.stats != null) p.grid(task("stats_merge", l), () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp)));
             if (l < nLayers - 1) p.grid(task("mlp_out", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dm)));
         }
         return p;
@@ -519,26 +559,30 @@ public final class GpuEngine implements Engine {
 
     /** One token slot: what a batch uploads, and where its per-document results land (one pair per layer). */
     private static final class Slot {
-        final GpuArray tokens, offsets, docIds;
-        final GpuArray[] docMax, docArg;
+        final GpuArray tokens, offsets, docIds, docKeys;
+        final GpuArray[] docMax, docArg, docPos;
 
         Slot(int s, int maxTokens, int maxDocs, int dMlp, int nLayers) {
             tokens = GpuArray.ints("tokens " + s, maxTokens);
             offsets = GpuArray.ints("offsets " + s, maxDocs + 1);
             docIds = GpuArray.ints("document ids " + s, maxDocs);
+            docKeys = GpuArray.ints("document keys " + s, maxDocs);
             docMax = new GpuArray[nLayers];
             docArg = new GpuArray[nLayers];
+            docPos = new GpuArray[nLayers];
             for (int l = 0; l < nLayers; l++) {
                 String sfx = nLayers == 1 ? "" : " layer " + l;
                 docMax[l] = GpuArray.floats("docMax " + s + sfx, (long) maxDocs * dMlp);
                 docArg[l] = GpuArray.ints("docArg " + s + sfx, (long) maxDocs * dMlp);
+                docPos[l] = GpuArray.ints("docPos " + s + sfx, (long) maxDocs * dMlp);
             }
         }
 
         List<GpuArray> arrays() {
-            List<GpuArray> a = new ArrayList<>(List.of(tokens, offsets, docIds));
+            List<GpuArray> a = new ArrayList<>(List.of(tokens, offsets, docIds, docKeys));
             a.addAll(List.of(docMax));
             a.addAll(List.of(docArg));
+            a.addAll(List.of(docPos));
             return a;
         }
     }
@@ -548,7 +592,7 @@ public final class GpuEngine implements Engine {
         final int maxTokens, maxDocs;
         final IntParam T, nDocs;
         final GpuArray x, a, qkv, z, h;
-        final GpuArray[] docMax, docArg, post;
+        final GpuArray[] docMax, docArg, docPos, post;
         final Slot[] slots = new Slot[2];
         final ExecutionPlan[] readBack = new ExecutionPlan[2];
         private ExecutionPlan hookPost;
@@ -566,11 +610,13 @@ public final class GpuEngine implements Engine {
             h = nLayers == 1 ? null : add(GpuArray.floats("hook_post (W_out's input)", (long) maxTokens * dMlp));
             docMax = new GpuArray[nLayers];
             docArg = new GpuArray[nLayers];
+            docPos = new GpuArray[nLayers];
             post = new GpuArray[nLayers];
             for (int l = 0; l < nLayers; l++) {
                 String sfx = nLayers == 1 ? "" : " layer " + l;
                 docMax[l] = add(GpuArray.floats("docMax" + sfx, (long) maxDocs * dMlp));
                 docArg[l] = add(GpuArray.ints("docArg" + sfx, (long) maxDocs * dMlp));
+                docPos[l] = add(GpuArray.ints("docPos" + sfx, (long) maxDocs * dMlp));
                 post[l] = GpuArray.floats("hook_post" + sfx, (long) cfg.nCtx() * dMlp);
             }
             for (int s = 0; s < 2; s++) {

@@ -44,15 +44,15 @@ public final class GpuModel {
 
     /**
      * Device bytes of {@link GpuEngine}'s batch buffers for {@code tokens}: x, LN out, qkv, z, every layer's
-     * docMax/docArg the merge reads, two token slots (tokens, offsets, document ids, and their own docMax/docArg
-     * of every layer for read-back), one document's activations of every layer, and for a model of several
+     * docMax/docArg/docPos the merges read, two token slots (tokens, offsets, document ids and keys, and their
+     * own docMax/docArg/docPos of every layer for read-back), one document's activations of every layer, and for a model of several
      * layers the batch's hook_post the W_out GEMM reads.
      */
     public static long batchBytes(ModelConfig c, int tokens) {
         long docs = docsFor(tokens), hd = (long) c.nHeads() * c.dHead(), width = c.neurons();
-        long slot = tokens + (docs + 1) + docs + 2L * docs * width;
+        long slot = tokens + (docs + 1) + 2L * docs + 3L * docs * width;
         long post = c.nLayers() > 1 ? (long) tokens * c.dMlp() : 0;
-        return 4L * ((long) tokens * (2L * c.dModel() + 4L * hd) + 2L * docs * width + 2L * slot + (long) c.nCtx() * width + post);
+        return 4L * ((long) tokens * (2L * c.dModel() + 4L * hd) + 3L * docs * width + 2L * slot + (long) c.nCtx() * width + post);
     }
 
     /** The largest single buffer of a batch of {@code tokens} (qkv or x), for devices that cap allocations. */

@@ -16,7 +16,7 @@ public final class KernelTwins {
     }
 
     /** Per document and neuron ([nDocs, N] row-major): max over positions and its first position. */
-    public record DocMax(float[] max, int[] argmax) {
+    public record DocMax(float[] max, int[] argmax, int[] positive) {
     }
 
     /**
@@ -79,7 +79,7 @@ public final class KernelTwins {
     /**
      * kernels' {@code mlp_in_gelu_max}, through {@link MlpInGeluMax#apply} (all documents in one call, as
      * a bin): A [T, K] with document d in rows [offsets[d], offsets[d + 1]), W_in [K, N], b_in [N]; actFn
-     * "gelu" or "gelu_new". An empty document keeps (-inf, -1).
+     * "gelu" or "gelu_new". An empty document keeps (-inf, -1). Also counts each document's positions with post > 0.
      */
     public static DocMax mlpInGeluMax(float[] A, int K, float[] W_in, int N, float[] b_in, int[] offsets, String actFn) {
         int nDocs = offsets.length - 1, T = offsets[nDocs];
@@ -91,10 +91,14 @@ public final class KernelTwins {
         int[] arg = new int[nDocs * ldm];
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         Arrays.fill(arg, -1);
-        op.apply(A, K, T, slot, positions(offsets), max, arg, ldm, workspace(T, K, 1, 1, N));
-        int[] argmax = new int[nDocs * N];
-        for (int d = 0; d < nDocs; d++) System.arraycopy(arg, d * ldm, argmax, d * N, N);
-        return new DocMax(unpad(max, nDocs, ldm, N), argmax);
+        int[] pos = new int[nDocs * ldm];
+        op.apply(A, K, T, slot, positions(offsets), max, arg, pos, ldm, workspace(T, K, 1, 1, N));
+        int[] argmax = new int[nDocs * N], positive = new int[nDocs * N];
+        for (int d = 0; d < nDocs; d++) {
+            System.arraycopy(arg, d * ldm, argmax, d * N, N);
+            System.arraycopy(pos, d * ldm, positive, d * N, N);
+        }
+        return new DocMax(unpad(max, nDocs, ldm, N), argmax, positive);
     }
 
     /**

@@ -48,7 +48,7 @@ class MlpInGeluMaxTest {
         int[] arg = new int[b.docs * ldm];
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         Arrays.fill(arg, -1);
-        mlp.apply(b.a, b.lda, rows, b.slot, b.pos, max, arg, ldm, TestData.workspace(k, 1, k, n, 8, b.docs));
+        mlp.apply(b.a, b.lda, rows, b.slot, b.pos, max, arg, null, ldm, TestData.workspace(k, 1, k, n, 8, b.docs));
 
         double[][] post = new double[rows][n];
         for (int i = 0; i < rows; i++) {
@@ -97,7 +97,7 @@ class MlpInGeluMaxTest {
         float[] max = new float[ldm];
         int[] arg = new int[ldm];
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        mlp.apply(a, k, rows, slot, pos, max, arg, ldm, TestData.workspace(k, 1, k, n, 8, 1));
+        mlp.apply(a, k, rows, slot, pos, max, arg, null, ldm, TestData.workspace(k, 1, k, n, 8, 1));
         int tied = 0;
         float[] pre = new float[rows * ldm];
         Workspace ws = TestData.workspace(k, 1, k, n, 8, 1);
@@ -118,5 +118,46 @@ class MlpInGeluMaxTest {
         }
         assertTrue(tied > n / 3, "the tied row wins for many neurons: " + tied);
         assertArrayEquals(Arrays.copyOfRange(pre, 3 * ldm, 4 * ldm), Arrays.copyOfRange(pre, 13 * ldm, 14 * ldm));
+    }
+
+    /** The fused count of positions with post > 0 equals a count over the unfused path's activations, exactly. */
+    @ParameterizedTest
+    @CsvSource({"9,5,3,gelu", "37,19,130,gelu_new", "200,19,70,gelu", "401,16,64,gelu_new"})
+    void countsPositiveActivationsAsTheUnfusedPathHasThem(int rows, int k, int n, String act) {
+        var r = new SplittableRandom(rows * 11L + n);
+        float[] w = random(r, k * n, 0.5), bias = random(r, n, 0.5);
+        var mlp = new MlpInGeluMax(new Panels(k, n, (i, j) -> w[i * n + j], bias), act);
+        Bin b = bin(r, rows, k);
+        int ldm = mlp.w.nPad;
+        float[] max = new float[b.docs * ldm];
+        int[] arg = new int[b.docs * ldm], positive = new int[b.docs * ldm];
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        Arrays.fill(arg, -1);
+        Workspace ws = TestData.workspace(k, 1, k, n, 8, b.docs);
+        mlp.apply(b.a, b.lda, rows, b.slot, b.pos, max, arg, positive, ldm, ws);
+        float[] post = new float[rows * ldm];
+        new GemmBias(mlp.w).apply(b.a, b.lda, rows, post, ldm, false, ws);
+        for (int i = 0; i < rows; i++) mlp.activate(post, i * ldm, n, ws);
+        int[] want = new int[b.docs * ldm];
+        long any = 0;
+        for (int i = 0; i < rows; i++) for (int j = 0; j < n; j++) if (post[i * ldm + j] > 0) {
+            want[b.slot[i] * ldm + j]++;
+            any++;
+        }
+        for (int d = 0; d < b.docs; d++) for (int j = 0; j < n; j++) assertEquals(want[d * ldm + j], positive[d * ldm + j], "doc " + d + " neuron " + j);
+        assertTrue(any > 0 && any < (long) rows * n, "some activations positive, some not: " + any);
+    }
+
+    /** The count tests the pre-activation against the least subnormal: exactly where this engine's GELU is > 0. */
+    @ParameterizedTest
+    @CsvSource({"gelu", "gelu_new"})
+    void geluIsPositiveExactlyAboveTheLeastSubnormal(String act) {
+        var mlp = new MlpInGeluMax(new Panels(1, 1, (i, j) -> 1f, new float[]{0f}), act);
+        float[] xs = {0f, -0f, Float.MIN_VALUE, 2 * Float.MIN_VALUE, 3 * Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL,
+                1e-30f, 1e-7f, 0.5f, 3f, 40f, Float.MAX_VALUE, -1e-30f, -3f, Float.NaN};
+        float[] v = new float[64];
+        for (int i = 0; i < xs.length; i++) v[i] = xs[i];
+        mlp.activate(v, 0, xs.length, TestData.workspace(1, 1, 1, 64, 8, 1));
+        for (int i = 0; i < xs.length; i++) assertEquals(xs[i] > Float.MIN_VALUE, v[i] > 0, act + "(" + xs[i] + ") = " + v[i]);
     }
 }

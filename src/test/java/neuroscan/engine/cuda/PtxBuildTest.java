@@ -29,9 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Skips where nvcc is not installed (then the build ships no PTX).
  */
 class PtxBuildTest {
-    /** What ptxas gave the hand-written OpenCL C kernels for sm_90 (nvcc 13.0); the Java ones must not need more. */
+    /**
+     * What ptxas gave the hand-written OpenCL C kernels for sm_90 (nvcc 13.0); the Java ones must not need more.
+     * stats_merge had no hand-written predecessor: its budget is topk_merge's plus a few, not yet measured.
+     */
     private static final java.util.Map<String, Integer> REGISTERS = java.util.Map.of("embed", 18, "layer_norm", 32,
-            "gemm_bias", 56, "causal_attention", 165, "mlp_in_gelu_max", 64, "topk_merge", 32);
+            "gemm_bias", 56, "causal_attention", 165, "mlp_in_gelu_max", 64, "topk_merge", 32, "stats_merge", 40);
 
     @TempDir
     Path tmp;

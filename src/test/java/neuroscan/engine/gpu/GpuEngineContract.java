@@ -189,11 +189,130 @@ public abstract class GpuEngineContract {
         }
     }
 
+    /**
+     * The statistics kept on the device (stats_merge after each batch, read back at the end) equal
+     * NeuronStats.add on the host over the same engine's maxima and positive counts, across calls and
+     * resumed from read-back statistics; and the positive counts are the reference's within rounding at 0.
+     */
+    @Test
+    void theDeviceStatsEqualTheHostStatsOnTheSameMaximaAndResume() {
+        int n = CFG.dMlp(), k = 3;
+        int[] scrambled = new int[docs.size()];
+        for (int i = 0; i < scrambled.length; i++) scrambled[i] = (i * 17 + 5) % docs.size();
+        try (GpuEngine e = (GpuEngine) open(2 * CFG.nCtx())) {
+            neuroscan.store.NeuronStats host, device, resumed;
+            try (TopKScan h = new HostTopKScan(e, new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
+                h.add(docs, scrambled);
+                host = h.stats();
+            }
+            try (TopKScan d = e.topKScan(new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
+                d.add(docs.subList(0, 13), java.util.Arrays.copyOfRange(scrambled, 0, 13));
+                d.add(docs.subList(13, docs.size()), java.util.Arrays.copyOfRange(scrambled, 13, docs.size()));
+                device = d.stats();
+                assertEquals(device, d.stats(), "reading the stats back twice gives the same stats");
+            }
+            TopK partStore;
+            neuroscan.store.NeuronStats partStats;
+            try (TopKScan d = e.topKScan(new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
+                d.add(docs.subList(0, 20), java.util.Arrays.copyOfRange(scrambled, 0, 20));
+                partStore = d.store();
+                partStats = d.stats();
+            }
+            try (TopKScan d = e.topKScan(partStore, partStats)) {
+                d.add(docs.subList(20, docs.size()), java.util.Arrays.copyOfRange(scrambled, 20, docs.size()));
+                resumed = d.stats();
+            }
+            assertEquals(host, device, "device stats vs NeuronStats.add of the same maxima");
+            // the same split on the host: a GPU's last bits may depend on a batch's packing, the stats must not add to that
+            neuroscan.store.NeuronStats hostSplit;
+            try (TopKScan h = new HostTopKScan(e, new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
+                h.add(docs.subList(0, 20), java.util.Arrays.copyOfRange(scrambled, 0, 20));
+                h.add(docs.subList(20, docs.size()), java.util.Arrays.copyOfRange(scrambled, 20, docs.size()));
+                hostSplit = h.stats();
+            }
+            assertEquals(hostSplit, resumed, "resumed from read-back stats");
+            long tokens = 0;
+            for (int[] t : docs) tokens += t.length;
+            assertEquals(tokens, device.tokens());
+            long docsInBins = 0;
+            for (int c = 0; c < n; c++) {
+                long above = 0, near = 0;
+                for (int[] t : docs) {
+                    float[] post = reference.hookPost(t);
+                    for (int p = 0; p < t.length; p++) {
+                        if (post[p * n + c] > 1e-4f) above++;
+                        if (post[p * n + c] > -1e-4f) near++;
+                    }
+                }
+                long got = device.positive(c);
+                assertTrue(got >= above && got <= near, "neuron " + c + ": " + got + " positive, the reference " + above + ".." + near);
+                for (long h : device.histogram(c)) docsInBins += h;
+            }
+            assertEquals((long) n * docs.size(), docsInBins, "every document in one bin per neuron");
+        }
+    }
+
+    /**
+     * A 2-layer model's statistics: the per-layer device blocks assembled into one flat NeuronStats equal
+     * NeuronStats.add over the same engine's maxima and positives of both layers, also resumed from read-back
+     * statistics (the same batches on the host), and each layer's positives are the reference's within rounding at 0.
+     */
+    @Test
+    void theDeviceStatsOfATwoLayerModelEqualTheHostStats() {
+        ModelConfig c2 = new ModelConfig(2, 48, 3, 16, 100, 96, 61, "gelu", "LN", 1e-5, null);
+        Weights w2 = RandomModel.create(c2, 12);
+        int width = c2.neurons(), k = 3;
+        int[] ids = new int[docs.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7 + 3) % docs.size();
+        try (ReferenceEngine ref = new ReferenceEngine(w2); GpuEngine e = open(w2, 2 * c2.nCtx())) {
+            neuroscan.store.NeuronStats host, device, resumed, hostSplit;
+            try (TopKScan h = new HostTopKScan(e, new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
+                h.add(docs, ids);
+                host = h.stats();
+            }
+            try (TopKScan s = e.topKScan(new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
+                s.add(docs, ids);
+                device = s.stats();
+            }
+            assertEquals(host, device, "device stats of both layers vs NeuronStats.add");
+            TopK part;
+            neuroscan.store.NeuronStats partStats;
+            try (TopKScan s = e.topKScan(new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
+                s.add(docs.subList(0, 15), java.util.Arrays.copyOfRange(ids, 0, 15));
+                part = s.store();
+                partStats = s.stats();
+            }
+            try (TopKScan s = e.topKScan(part, partStats)) {
+                s.add(docs.subList(15, docs.size()), java.util.Arrays.copyOfRange(ids, 15, docs.size()));
+                resumed = s.stats();
+            }
+            try (TopKScan h = new HostTopKScan(e, new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
+                h.add(docs.subList(0, 15), java.util.Arrays.copyOfRange(ids, 0, 15));
+                h.add(docs.subList(15, docs.size()), java.util.Arrays.copyOfRange(ids, 15, docs.size()));
+                hostSplit = h.stats();
+            }
+            assertEquals(hostSplit, resumed, "resumed from read-back stats of both layers");
+            long[] above = new long[width], near = new long[width];
+            for (int[] t : docs) {
+                float[] post = ref.hookPost(t);
+                for (int p = 0; p < t.length; p++)
+                    for (int g = 0; g < width; g++) {
+                        if (post[p * width + g] > 1e-4f) above[g]++;
+                        if (post[p * width + g] > -1e-4f) near[g]++;
+                    }
+            }
+            for (int g = 0; g < width; g++) {
+                assertTrue(device.positive(g) >= above[g] && device.positive(g) <= near[g],
+                        "neuron " + g + ": " + device.positive(g) + " positive, the reference " + above[g] + ".." + near[g]);
+            }
+        }
+    }
+
     @Test
     void profileTimesEveryTaskOfABatchGraph() {
         try (GpuEngine e = (GpuEngine) open(null)) {
             var times = e.profile(docs.subList(0, 8));
-            assertEquals(List.of("embed", "ln1", "qkv", "attention", "out", "ln2", "mlp_in_gelu_max", "topk_merge"),
+            assertEquals(List.of("embed", "ln1", "qkv", "attention", "out", "ln2", "mlp_in_gelu_max", "topk_merge", "stats_merge"),
                     times.stream().map(KernelTime::kernel).toList());
             for (var t : times) assertTrue(t.millis() > 0, t.toString());
             assertTrue(times.get(2).gflop() > 0 && times.get(6).gflop() > 0, "GEMMs count their FLOPs");

@@ -114,6 +114,29 @@ public abstract class KernelsContract {
         float[] cpuPost = neuroscan.engine.cpu.KernelTwins.mlpPost(A, T, K, W, N, b, actFn(act));
         assertClose(cpu.max(), r.max, 1e-4, "MlpInGeluMax twin max");
         assertArgmaxNearTie(cpu.argmax(), cpuPost, offsets, N, r.arg, "MlpInGeluMax twin");
+        assertPositivesNearZero(post, offsets, N, r.positive, "scalar twin");
+        assertPositivesNearZero(cpuPost, offsets, N, r.positive, "MlpInGeluMax twin");
+        assertPositivesNearZero(cpuPost, offsets, N, cpu.positive(), "MlpInGeluMax twin's own count");
+    }
+
+    /**
+     * Each (document, neuron) count of activations > 0 lies between the reference's count of those > 1e-5
+     * and of those > -1e-5: only activations that rounding can move across 0 may be counted either way.
+     */
+    private static void assertPositivesNearZero(float[] post, int[] offsets, int N, int[] got, String what) {
+        long total = 0;
+        for (int d = 0; d + 1 < offsets.length; d++)
+            for (int n = 0; n < N; n++) {
+                int lo = 0, hi = 0;
+                for (int t = offsets[d]; t < offsets[d + 1]; t++) {
+                    if (post[t * N + n] > 1e-5f) lo++;
+                    if (post[t * N + n] > -1e-5f) hi++;
+                }
+                int c = got[d * N + n];
+                total += c;
+                if (c < lo || c > hi) fail(what + ": doc " + d + " neuron " + n + ": " + c + " positive, expected " + lo + ".." + hi);
+            }
+        assertTrue(total > 0, what + ": some activation is positive");
     }
 
     /**
@@ -286,17 +309,105 @@ public abstract class KernelsContract {
         }
     }
 
+    @Test
+    void statsMergeMatchesNeuronStatsAndBruteForceAcrossBatches() {
+        KernelDevice dev = device();
+        int N = 70, m = neuroscan.store.NeuronStats.SAMPLES, bins = neuroscan.store.NeuronStats.BINS;
+        float[] edges = neuroscan.store.NeuronStats.EDGES;
+        int[] batchSizes = {3, 9, 1, 12, 7};
+        int samples = bins * m * N, lo0 = neuroscan.kernels.StatsMerge.STATS_LO_LIMIT - 40;
+        var twin = new neuroscan.store.NeuronStats(N, m);
+        List<List<int[]>> offered = new ArrayList<>();   // per (bin, neuron): {doc, pos, float bits of max}
+        for (int i = 0; i < bins * N; i++) offered.add(new ArrayList<>());
+        long[] positive = new long[N];
+        long[] hist = new long[bins * N];
+        int[] salt = new int[N];
+        for (int n = 0; n < N; n++) salt[n] = neuroscan.store.NeuronStats.salt(n);
+        int[] lo = new int[N];
+        java.util.Arrays.fill(lo, lo0);   // near the carry, so posHi must count
+        try (var sb = dev.ints(salt); var eb = dev.floats(edges); var pl = dev.ints(lo); var ph = dev.filledInts(N, 0);
+             var hb = dev.filledInts((long) bins * N, 0); var sk = dev.filledInts(samples, 0); var sd = dev.filledInts(samples, -1);
+             var sm = dev.filled(samples, Float.NEGATIVE_INFINITY); var sp = dev.filledInts(samples, -1)) {
+            int first = 100;
+            for (int nDocs : batchSizes) {
+                float[] max = new float[nDocs * N];
+                int[] arg = new int[nDocs * N], pos = new int[nDocs * N], ids = new int[nDocs], keys = new int[nDocs];
+                for (int d = 0; d < nDocs; d++) {
+                    ids[d] = first + (d * 5 + 3) % nDocs;   // scrambled, as a window sorted by length
+                    keys[d] = neuroscan.store.NeuronStats.docKey(ids[d]);
+                }
+                for (int d = 0; d < nDocs; d++)
+                    for (int n = 0; n < N; n++) {
+                        int i = d * N + n;
+                        int kind = rnd.nextInt(20);
+                        max[i] = kind == 0 ? Float.NaN : kind == 1 ? edges[rnd.nextInt(edges.length)]   // exactly on an edge
+                                : kind == 2 ? -rnd.nextFloat() * 0.17f : kind == 3 ? 150f : (float) Math.exp(rnd.nextGaussian() * 2 - 1);
+                        arg[i] = rnd.nextInt(12) == 0 ? -1 : rnd.nextInt(1000);
+                        pos[i] = rnd.nextInt(1025);
+                        if (arg[i] < 0) continue;
+                        positive[n] += pos[i];
+                        if (Float.isNaN(max[i])) continue;
+                        int b = 0;
+                        for (float e : edges) if (e < max[i]) b++;   // numpy digitize(right=True)
+                        hist[b * N + n]++;
+                        offered.get(b * N + n).add(new int[]{ids[d], arg[i], Float.floatToRawIntBits(max[i])});
+                    }
+                twin.add(nDocs, ids, max, arg, pos, 0);
+                try (var mb = dev.floats(max); var ab = dev.ints(arg); var pb = dev.ints(pos); var ib = dev.ints(ids); var kb = dev.ints(keys)) {
+                    dev.launch(16, Calls.statsMerge(mb, ab, pb, ib, kb, sb, nDocs, N, eb, edges.length, m, pl, ph, hb, sk, sd, sm, sp));
+                }
+                first += nDocs;
+            }
+            int[] gotLo = dev.readInts(pl, N), gotHi = dev.readInts(ph, N), gotHist = dev.readInts(hb, bins * N);
+            int[] gotDoc = dev.readInts(sd, samples), gotPos = dev.readInts(sp, samples), gotKey = dev.readInts(sk, samples);
+            float[] gotMax = dev.read(sm, samples);
+            int carried = 0;
+            for (int n = 0; n < N; n++) {
+                long got = gotLo[n] + (long) gotHi[n] * neuroscan.kernels.StatsMerge.STATS_LO_LIMIT - lo0;
+                assertEquals(positive[n], got, "positives of neuron " + n);
+                assertEquals(positive[n], twin.positive(n), "NeuronStats positives of neuron " + n);
+                assertTrue(gotLo[n] >= 0 && gotLo[n] < neuroscan.kernels.StatsMerge.STATS_LO_LIMIT, "lo stays below the limit");
+                carried += gotHi[n];
+                long[] th = twin.histogram(n);
+                for (int b = 0; b < bins; b++) {
+                    assertEquals(hist[b * N + n], gotHist[b * N + n], "bin " + b + " of neuron " + n);
+                    assertEquals(hist[b * N + n], th[b], "NeuronStats bin " + b + " of neuron " + n);
+                    // brute force: every document offered to the bin, by (key, doc), the first m
+                    final int nn = n;
+                    List<int[]> all = new ArrayList<>(offered.get(b * N + n));
+                    all.sort(java.util.Comparator.comparingInt((int[] e) -> neuroscan.store.NeuronStats.key(e[0], nn)).thenComparingInt(e -> e[0]));
+                    var ts = twin.samples(b, n);
+                    assertEquals(Math.min(m, all.size()), ts.size(), "NeuronStats samples of bin " + b + " neuron " + n);
+                    for (int s = 0; s < m; s++) {
+                        int i = (b * m + s) * N + n;
+                        int[] e = s < all.size() ? all.get(s) : new int[]{-1, -1, Float.floatToRawIntBits(Float.NEGATIVE_INFINITY)};
+                        String at = "sample " + s + " of bin " + b + " neuron " + n;
+                        assertEquals(e[0], gotDoc[i], at + " doc");
+                        assertEquals(e[1], gotPos[i], at + " pos");
+                        assertEquals(Float.intBitsToFloat(e[2]), gotMax[i], at + " max");
+                        if (e[0] >= 0) {
+                            assertEquals(neuroscan.store.NeuronStats.key(e[0], n), gotKey[i], at + " key");
+                            assertEquals(new neuroscan.store.NeuronStats.Sample(e[0], Float.intBitsToFloat(e[2]), e[1]), ts.get(s), "NeuronStats " + at);
+                        }
+                    }
+                }
+            }
+            assertTrue(carried > 0, "some neuron's count carried into posHi");
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
-    private record Result(float[] max, int[] arg) {
+    private record Result(float[] max, int[] arg, int[] positive) {
     }
 
     private static Result runMlpMax(KernelDevice dev, float[] A, float[] W, float[] b, int[] offsets, int N, int K, int act) {
         int nDocs = offsets.length - 1;
         try (var a = dev.floats(A); var w = dev.floats(W); var bb = dev.floats(b); var off = dev.ints(offsets);
-             var mx = dev.filled((long) nDocs * N, Float.NaN); var ag = dev.filledInts((long) nDocs * N, -7)) {
-            dev.launch(16, Calls.mlpInGeluMax(a, w, bb, off, nDocs, N, K, act, mx, ag));
-            return new Result(dev.read(mx, nDocs * N), dev.readInts(ag, nDocs * N));
+             var mx = dev.filled((long) nDocs * N, Float.NaN); var ag = dev.filledInts((long) nDocs * N, -7);
+             var ps = dev.filledInts((long) nDocs * N, -7)) {
+            dev.launch(16, Calls.mlpInGeluMax(a, w, bb, off, nDocs, N, K, act, mx, ag, ps));
+            return new Result(dev.read(mx, nDocs * N), dev.readInts(ag, nDocs * N), dev.readInts(ps, nDocs * N));
         }
     }
 
@@ -314,11 +425,12 @@ public abstract class KernelsContract {
         Result alone = runMlpMax(dev, A, W, b, offsets, N, K, act);
         try (var a = dev.floats(A); var w = dev.floats(W); var bb = dev.floats(b); var off = dev.ints(offsets);
              var mx = dev.filled((long) nDocs * N, Float.NaN); var ag = dev.filledInts((long) nDocs * N, -7);
-             var post = dev.filled((long) T * N, Float.NaN)) {
-            dev.launch(16, Calls.mlpInGeluMax(a, w, bb, off, nDocs, N, K, act, mx, ag, post));
+             var ps = dev.filledInts((long) nDocs * N, -7); var post = dev.filled((long) T * N, Float.NaN)) {
+            dev.launch(16, Calls.mlpInGeluMax(a, w, bb, off, nDocs, N, K, act, mx, ag, ps, post));
             assertClose(Twins.gemmBias(A, W, b, null, T, N, K, act), dev.read(post, T * N), 1e-4, "stored hook_post");
             assertArrayEquals(alone.max, dev.read(mx, nDocs * N), "the max does not change when hook_post is stored");
             assertArrayEquals(alone.arg, dev.readInts(ag, nDocs * N));
+            assertArrayEquals(alone.positive, dev.readInts(ps, nDocs * N), "nor the count of positive activations");
         }
     }
 

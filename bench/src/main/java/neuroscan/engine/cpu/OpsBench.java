@@ -40,7 +40,7 @@ public class OpsBench {
     private LayerNorm ln;
     private CausalAttention attention;
     private float[] a, mlpMax;
-    private int[] slot, pos, mlpArg;
+    private int[] slot, pos, mlpArg, mlpPositive;
 
     @Setup
     public void setup() {
@@ -68,6 +68,7 @@ public class OpsBench {
         }
         mlpMax = new float[DOCS_PER_BIN * ws.ldm];
         mlpArg = new int[DOCS_PER_BIN * ws.ldm];
+        mlpPositive = new int[DOCS_PER_BIN * ws.ldm];
     }
 
     private static float[] random(SplittableRandom r, int n) {
@@ -104,7 +105,8 @@ public class OpsBench {
     @Benchmark
     public float mlpInGeluMax(Flops f) {
         Arrays.fill(mlpMax, Float.NEGATIVE_INFINITY);
-        mlp.apply(a, ws.ldx, ROWS, slot, pos, mlpMax, mlpArg, ws.ldm, ws);
+        Arrays.fill(mlpPositive, 0);
+        mlp.apply(a, ws.ldx, ROWS, slot, pos, mlpMax, mlpArg, mlpPositive, ws.ldm, ws);
         f.flop += Flops.gemm(ROWS, D_MODEL, D_MLP);
         return mlpMax[0];
     }

@@ -103,6 +103,30 @@ public final class TaskGraph {
         return add(name, kernel, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
     }
 
+    public <A, B, C, D, E, F, G, H, I, J, K, L, M> TaskGraph task(String name, Tasks.Task13<A, B, C, D, E, F, G, H, I, J, K, L, M> kernel, Object a0, Object a1, Object a2, Object a3, Object a4, Object a5, Object a6, Object a7, Object a8, Object a9, Object a10, Object a11, Object a12) {
+        return add(name, kernel, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+    }
+
+    public <A, B, C, D, E, F, G, H, I, J, K, L, M, N> TaskGraph task(String name, Tasks.Task14<A, B, C, D, E, F, G, H, I, J, K, L, M, N> kernel, Object a0, Object a1, Object a2, Object a3, Object a4, Object a5, Object a6, Object a7, Object a8, Object a9, Object a10, Object a11, Object a12, Object a13) {
+        return add(name, kernel, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13);
+    }
+
+    public <A, B, C, D, E, F, G, H, I, J, K, L, M, N, O> TaskGraph task(String name, Tasks.Task15<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O> kernel, Object a0, Object a1, Object a2, Object a3, Object a4, Object a5, Object a6, Object a7, Object a8, Object a9, Object a10, Object a11, Object a12, Object a13, Object a14) {
+        return add(name, kernel, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14);
+    }
+
+    public <A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P> TaskGraph task(String name, Tasks.Task16<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P> kernel, Object a0, Object a1, Object a2, Object a3, Object a4, Object a5, Object a6, Object a7, Object a8, Object a9, Object a10, Object a11, Object a12, Object a13, Object a14, Object a15) {
+        return add(name, kernel, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15);
+    }
+
+    public <A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q> TaskGraph task(String name, Tasks.Task17<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q> kernel, Object a0, Object a1, Object a2, Object a3, Object a4, Object a5, Object a6, Object a7, Object a8, Object a9, Object a10, Object a11, Object a12, Object a13, Object a14, Object a15, Object a16) {
+        return add(name, kernel, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16);
+    }
+
+    public <A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R> TaskGraph task(String name, Tasks.Task18<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R> kernel, Object a0, Object a1, Object a2, Object a3, Object a4, Object a5, Object a6, Object a7, Object a8, Object a9, Object a10, Object a11, Object a12, Object a13, Object a14, Object a15, Object a16, Object a17) {
+        return add(name, kernel, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17);
+    }
+
     private TaskGraph add(String task, Serializable kernel, Object... args) {
         String where = name + "." + task;
         if (!taskNames.add(task)) throw new IllegalArgumentException(where + ": two tasks of one graph have this name");

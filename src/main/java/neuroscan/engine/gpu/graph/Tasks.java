@@ -72,4 +72,34 @@ public final class Tasks {
     public interface Task12<A, B, C, D, E, F, G, H, I, J, K, L> extends Serializable {
         void run(KernelContext ctx, A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l);
     }
+
+    @FunctionalInterface
+    public interface Task13<A, B, C, D, E, F, G, H, I, J, K, L, M> extends Serializable {
+        void run(KernelContext ctx, A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l, M m);
+    }
+
+    @FunctionalInterface
+    public interface Task14<A, B, C, D, E, F, G, H, I, J, K, L, M, N> extends Serializable {
+        void run(KernelContext ctx, A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l, M m, N n);
+    }
+
+    @FunctionalInterface
+    public interface Task15<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O> extends Serializable {
+        void run(KernelContext ctx, A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l, M m, N n, O o);
+    }
+
+    @FunctionalInterface
+    public interface Task16<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P> extends Serializable {
+        void run(KernelContext ctx, A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l, M m, N n, O o, P p);
+    }
+
+    @FunctionalInterface
+    public interface Task17<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q> extends Serializable {
+        void run(KernelContext ctx, A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l, M m, N n, O o, P p, Q q);
+    }
+
+    @FunctionalInterface
+    public interface Task18<A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R> extends Serializable {
+        void run(KernelContext ctx, A a, B b, C c, D d, E e, F f, G g, H h, I i, J j, K k, L l, M m, N n, O o, P p, Q q, R r);
+    }
 }
