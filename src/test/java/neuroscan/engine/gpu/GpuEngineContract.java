@@ -196,115 +196,75 @@ public abstract class GpuEngineContract {
      */
     @Test
     void theDeviceStatsEqualTheHostStatsOnTheSameMaximaAndResume() {
-        int n = CFG.dMlp(), k = 3;
-        int[] scrambled = new int[docs.size()];
-        for (int i = 0; i < scrambled.length; i++) scrambled[i] = (i * 17 + 5) % docs.size();
         try (GpuEngine e = (GpuEngine) open(2 * CFG.nCtx())) {
-            neuroscan.store.NeuronStats host, device, resumed;
-            try (TopKScan h = new HostTopKScan(e, new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
-                h.add(docs, scrambled);
-                host = h.stats();
-            }
-            try (TopKScan d = e.topKScan(new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
-                d.add(docs.subList(0, 13), java.util.Arrays.copyOfRange(scrambled, 0, 13));
-                d.add(docs.subList(13, docs.size()), java.util.Arrays.copyOfRange(scrambled, 13, docs.size()));
-                device = d.stats();
-                assertEquals(device, d.stats(), "reading the stats back twice gives the same stats");
-            }
-            TopK partStore;
-            neuroscan.store.NeuronStats partStats;
-            try (TopKScan d = e.topKScan(new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
-                d.add(docs.subList(0, 20), java.util.Arrays.copyOfRange(scrambled, 0, 20));
-                partStore = d.store();
-                partStats = d.stats();
-            }
-            try (TopKScan d = e.topKScan(partStore, partStats)) {
-                d.add(docs.subList(20, docs.size()), java.util.Arrays.copyOfRange(scrambled, 20, docs.size()));
-                resumed = d.stats();
-            }
-            assertEquals(host, device, "device stats vs NeuronStats.add of the same maxima");
-            // the same split on the host: a GPU's last bits may depend on a batch's packing, the stats must not add to that
-            neuroscan.store.NeuronStats hostSplit;
-            try (TopKScan h = new HostTopKScan(e, new TopK(k, n), new neuroscan.store.NeuronStats(n))) {
-                h.add(docs.subList(0, 20), java.util.Arrays.copyOfRange(scrambled, 0, 20));
-                h.add(docs.subList(20, docs.size()), java.util.Arrays.copyOfRange(scrambled, 20, docs.size()));
-                hostSplit = h.stats();
-            }
-            assertEquals(hostSplit, resumed, "resumed from read-back stats");
-            long tokens = 0;
-            for (int[] t : docs) tokens += t.length;
-            assertEquals(tokens, device.tokens());
-            long docsInBins = 0;
-            for (int c = 0; c < n; c++) {
-                long above = 0, near = 0;
-                for (int[] t : docs) {
-                    float[] post = reference.hookPost(t);
-                    for (int p = 0; p < t.length; p++) {
-                        if (post[p * n + c] > 1e-4f) above++;
-                        if (post[p * n + c] > -1e-4f) near++;
-                    }
-                }
-                long got = device.positive(c);
-                assertTrue(got >= above && got <= near, "neuron " + c + ": " + got + " positive, the reference " + above + ".." + near);
-                for (long h : device.histogram(c)) docsInBins += h;
-            }
-            assertEquals((long) n * docs.size(), docsInBins, "every document in one bin per neuron");
+            checkDeviceStats(e, reference, 13, 20);
         }
     }
 
-    /**
-     * A 2-layer model's statistics: the per-layer device blocks assembled into one flat NeuronStats equal
-     * NeuronStats.add over the same engine's maxima and positives of both layers, also resumed from read-back
-     * statistics (the same batches on the host), and each layer's positives are the reference's within rounding at 0.
-     */
+    /** The same for a 2-layer model: the per-layer device blocks assembled into one flat NeuronStats. */
     @Test
     void theDeviceStatsOfATwoLayerModelEqualTheHostStats() {
         ModelConfig c2 = new ModelConfig(2, 48, 3, 16, 100, 96, 61, "gelu", "LN", 1e-5, null);
         Weights w2 = RandomModel.create(c2, 12);
-        int width = c2.neurons(), k = 3;
-        int[] ids = new int[docs.size()];
-        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7 + 3) % docs.size();
         try (ReferenceEngine ref = new ReferenceEngine(w2); GpuEngine e = open(w2, 2 * c2.nCtx())) {
-            neuroscan.store.NeuronStats host, device, resumed, hostSplit;
-            try (TopKScan h = new HostTopKScan(e, new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
-                h.add(docs, ids);
-                host = h.stats();
+            checkDeviceStats(e, ref, 13, 15);
+        }
+    }
+
+    /**
+     * Host vs device stats of the same two calls (cut at {@code cut}: a GPU's last bits may depend on a batch's
+     * packing, so both see the same maxima); a device scan resumed at {@code resumeAt} from read-back stats vs
+     * the host with the same two calls; tokens, every document in one bin, and
+     * each neuron's positives within the reference's count of activations > 1e-4 and > -1e-4.
+     */
+    private static void checkDeviceStats(GpuEngine e, Engine ref, int cut, int resumeAt) {
+        int width = e.neurons(), k = 3;
+        int[] ids = new int[docs.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 17 + 5) % docs.size();
+        neuroscan.store.NeuronStats host = hostStats(e, width, k, ids, cut), device, resumed;
+        try (TopKScan d = e.topKScan(new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
+            d.add(docs.subList(0, cut), java.util.Arrays.copyOfRange(ids, 0, cut));
+            d.add(docs.subList(cut, docs.size()), java.util.Arrays.copyOfRange(ids, cut, docs.size()));
+            device = d.stats();
+            assertEquals(device, d.stats(), "reading the stats back twice gives the same stats");
+        }
+        assertEquals(host, device, "device stats vs NeuronStats.add of the same maxima");
+        try (TopKScan d = e.topKScan(new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
+            d.add(docs.subList(0, resumeAt), java.util.Arrays.copyOfRange(ids, 0, resumeAt));
+            TopK part = d.store();
+            neuroscan.store.NeuronStats partStats = d.stats();
+            try (TopKScan r = e.topKScan(part, partStats)) {
+                r.add(docs.subList(resumeAt, docs.size()), java.util.Arrays.copyOfRange(ids, resumeAt, docs.size()));
+                resumed = r.stats();
             }
-            try (TopKScan s = e.topKScan(new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
-                s.add(docs, ids);
-                device = s.stats();
-            }
-            assertEquals(host, device, "device stats of both layers vs NeuronStats.add");
-            TopK part;
-            neuroscan.store.NeuronStats partStats;
-            try (TopKScan s = e.topKScan(new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
-                s.add(docs.subList(0, 15), java.util.Arrays.copyOfRange(ids, 0, 15));
-                part = s.store();
-                partStats = s.stats();
-            }
-            try (TopKScan s = e.topKScan(part, partStats)) {
-                s.add(docs.subList(15, docs.size()), java.util.Arrays.copyOfRange(ids, 15, docs.size()));
-                resumed = s.stats();
-            }
-            try (TopKScan h = new HostTopKScan(e, new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
-                h.add(docs.subList(0, 15), java.util.Arrays.copyOfRange(ids, 0, 15));
-                h.add(docs.subList(15, docs.size()), java.util.Arrays.copyOfRange(ids, 15, docs.size()));
-                hostSplit = h.stats();
-            }
-            assertEquals(hostSplit, resumed, "resumed from read-back stats of both layers");
-            long[] above = new long[width], near = new long[width];
-            for (int[] t : docs) {
-                float[] post = ref.hookPost(t);
-                for (int p = 0; p < t.length; p++)
-                    for (int g = 0; g < width; g++) {
-                        if (post[p * width + g] > 1e-4f) above[g]++;
-                        if (post[p * width + g] > -1e-4f) near[g]++;
-                    }
-            }
-            for (int g = 0; g < width; g++) {
-                assertTrue(device.positive(g) >= above[g] && device.positive(g) <= near[g],
-                        "neuron " + g + ": " + device.positive(g) + " positive, the reference " + above[g] + ".." + near[g]);
-            }
+        }
+        assertEquals(hostStats(e, width, k, ids, resumeAt), resumed, "resumed from read-back stats");
+        long tokens = 0, docsInBins = 0;
+        for (int[] t : docs) tokens += t.length;
+        assertEquals(tokens, device.tokens());
+        long[] above = new long[width], near = new long[width];
+        for (int[] t : docs) {
+            float[] post = ref.hookPost(t);
+            for (int p = 0; p < t.length; p++)
+                for (int g = 0; g < width; g++) {
+                    if (post[p * width + g] > 1e-4f) above[g]++;
+                    if (post[p * width + g] > -1e-4f) near[g]++;
+                }
+        }
+        for (int g = 0; g < width; g++) {
+            assertTrue(device.positive(g) >= above[g] && device.positive(g) <= near[g],
+                    "neuron " + g + ": " + device.positive(g) + " positive, the reference " + above[g] + ".." + near[g]);
+            for (long h : device.histogram(g)) docsInBins += h;
+        }
+        assertEquals((long) width * docs.size(), docsInBins, "every document in one bin per neuron");
+    }
+
+    /** NeuronStats.add on the host over the engine's maxima: documents [0, cut) in one call, then the rest. */
+    private static neuroscan.store.NeuronStats hostStats(GpuEngine e, int width, int k, int[] ids, int cut) {
+        try (TopKScan h = new HostTopKScan(e, new TopK(k, width), new neuroscan.store.NeuronStats(width))) {
+            h.add(docs.subList(0, cut), java.util.Arrays.copyOfRange(ids, 0, cut));
+            if (cut < docs.size()) h.add(docs.subList(cut, docs.size()), java.util.Arrays.copyOfRange(ids, cut, docs.size()));
+            return h.stats();
         }
     }
 
