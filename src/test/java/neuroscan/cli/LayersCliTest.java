@@ -223,6 +223,27 @@ class LayersCliTest {
             for (int r = 0; r < K; r++) assertEquals(ref.max(r, g), cpu.max(r, g), 1e-4, "neuron " + g + " rank " + r);
     }
 
+    /** scan --backend opencl (PoCL in CI) of both 2-layer models: every layer's top-k has the CPU scan's membership. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gelu2", "solu2"})
+    void openClScansEveryLayerToTheCpuScansTopK(String name) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(neuroscan.engine.opencl.CL.unavailable().isEmpty(),
+                () -> "OpenCL scan test skipped: " + neuroscan.engine.opencl.CL.unavailable().orElse(""));
+        TopK cpu = StoreFile.read(run(name, "cpu").resolve(StoreFile.NAME)).topK();
+        Path out = run(name, "opencl");
+        assertEquals("device", Manifest.read(out).topkMerge());
+        TopK gpu = StoreFile.read(out.resolve(StoreFile.NAME)).topK();
+        for (int g = 0; g < cpu.neurons(); g++) {
+            java.util.Set<Integer> a = new java.util.HashSet<>(), b = new java.util.HashSet<>();
+            for (int r = 0; r < K; r++) {
+                a.add(cpu.doc(r, g));
+                b.add(gpu.doc(r, g));
+                assertEquals(cpu.max(r, g), gpu.max(r, g), 1e-4, name + ": neuron " + g + " rank " + r);
+            }
+            if (!a.equals(b)) assertEquals(cpu.max(K - 1, g), gpu.max(K - 1, g), 1e-4, name + ": neuron " + g + ": a near-tie at rank k-1");
+        }
+    }
+
     @Test
     void anAttentionOnlyModelIsRefusedInOneLine() throws Exception {
         Path dir = tmp.resolve("attn-only");

@@ -6,7 +6,6 @@ import neuroscan.model.LoadedModel;
 import neuroscan.model.ModelConfig;
 import neuroscan.model.ModelLoader;
 import neuroscan.model.Weights;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,15 +29,8 @@ public abstract class TorchLayersContract {
     /** The engine under test on these weights; skips (an assumption) where it is missing. */
     protected abstract Engine open(Weights w);
 
-    /** Whether the engine runs SoLU models (the GPU engines refuse them, in one line, for now). */
-    protected boolean runsSolu() {
-        return true;
-    }
-
     private LoadedModel load(String fixture) {
-        LoadedModel m = ModelLoader.load(Fixtures.path(fixture));
-        Assumptions.assumeTrue(!m.cfg().solu() || runsSolu(), () -> fixture + ": this engine does not run SoLU models");
-        return m;
+        return ModelLoader.load(Fixtures.path(fixture));
     }
 
     /** One PyTorch case: the tokens and, per layer, the scanned hook flattened [L, d_mlp]. */

@@ -4,6 +4,7 @@ import neuroscan.kernels.Activations;
 import neuroscan.kernels.CausalAttention;
 import neuroscan.kernels.GemmTile;
 import neuroscan.kernels.LayerNorm;
+import neuroscan.kernels.SoluLnMax;
 
 import java.util.Arrays;
 
@@ -22,6 +23,8 @@ public final class Calls {
     public static final int GEMM_TM = GemmTile.GEMM_TM, GEMM_TN = GemmTile.GEMM_TN, GEMM_TK = GemmTile.GEMM_TK,
             GEMM_WM = GemmTile.GEMM_WM, GEMM_WN = GemmTile.GEMM_WN;
     public static final int LN_WG = LayerNorm.LN_WG, ATT_BQ = CausalAttention.ATT_BQ, ATT_BK = CausalAttention.ATT_BK;
+    public static final int SOLU_WG = SoluLnMax.SOLU_WG, SOLU_KEEP_PRE = SoluLnMax.SOLU_KEEP_PRE,
+            SOLU_STORE_MID = SoluLnMax.SOLU_STORE_MID, SOLU_STORE_POST = SoluLnMax.SOLU_STORE_POST;
     /** Work-group sizes of the kernels whose geometry is the host's choice alone. */
     public static final int EMBED_WG = 64, TOPK_WG = 64;
 
@@ -50,6 +53,10 @@ public final class Calls {
 
     public static int[][] mlpMaxGrid(int nDocs, int N) {
         return new int[][]{{ceil(N, GEMM_TN), nDocs}, {GEMM_WN, GEMM_WM}};
+    }
+
+    public static int[][] soluGrid(int nDocs) {
+        return new int[][]{{nDocs}, {SOLU_WG}};
     }
 
     public static int[][] topkGrid(int dMlp) {
@@ -105,6 +112,15 @@ public final class Calls {
                 posLo, posHi, hist, sKey, sDoc, sMax, sPos);
     }
 
+    /**
+     * solu_ln_max: in place on h [T, N] (pre), per document and neuron the max, first argmax and positive count of hook_mid =
+     * pre * softmax(pre); h left as pre, hook_mid or LN(hook_mid) by {@code mode} (SOLU_*; lnW == null: LNPre).
+     */
+    public static Call soluLnMax(DeviceBuffer h, DeviceBuffer offsets, int nDocs, int N, DeviceBuffer docMax,
+                                 DeviceBuffer docArg, DeviceBuffer docPos, DeviceBuffer lnW, DeviceBuffer lnB, float eps, int mode) {
+        return call("solu_ln_max", soluGrid(nDocs), h, offsets, N, docMax, docArg, docPos, lnW, lnB, lnW == null ? 0 : 1, eps, mode);
+    }
+
     /** topk_merge: merges a batch's [nDocs, d_mlp] maxima (row d is document docIds[d]) into the running [k, d_mlp] store. */
     public static Call topkMerge(DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer docIds, int nDocs, int dMlp, int k,
                                  DeviceBuffer topMax, DeviceBuffer topDoc, DeviceBuffer topPos, DeviceBuffer nanCount) {
@@ -113,7 +129,7 @@ public final class Calls {
 
     /** Work-items per work-group the GEMM kernels need (the largest of all kernels). */
     public static int largestWorkGroup() {
-        return GEMM_WM * GEMM_WN;
+        return Math.max(GEMM_WM * GEMM_WN, SOLU_WG);
     }
 
     private static Call call(String kernel, int[][] grid, Object... args) {

@@ -15,6 +15,7 @@ import neuroscan.kernels.Embed;
 import neuroscan.kernels.GemmBias;
 import neuroscan.kernels.LayerNorm;
 import neuroscan.kernels.MlpInGeluMax;
+import neuroscan.kernels.SoluLnMax;
 import neuroscan.kernels.TopkMerge;
 import neuroscan.model.ModelConfig;
 import neuroscan.model.Weights;
@@ -43,25 +44,33 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * into that layer's running [k, d_mlp] store and {@code stats_merge} into its statistics ({@link DeviceStats}),
  * which stay on the device and come back only when asked (checkpoints, the end), as one flat store and one
  * flat {@link NeuronStats} (neuron g = layer * d_mlp + n): nothing comes back per batch.
+ * SoLU's MLP is the plain GEMM into pre, then {@code solu_ln_max} per document (hook_mid = pre * softmax(pre),
+ * its max and positive count over positions, and in place for a layer that feeds another the inner LayerNorm
+ * to hook_post).
  * Each graph exists twice, one per token slot: while batch i computes, batch i + 1's tokens are staged on
  * the host and uploaded on the transfer stream. The batch buffers are sized for the largest batch that fits
  * the device, halving from the requested size. Not thread-safe: one caller at a time (the report stage gives
- * a GPU one worker). SoLU models are refused (their row-wise softmax has no kernel yet).
+ * a GPU one worker).
  */
 public final class GpuEngine implements Engine {
     private final ModelConfig cfg;
     private final GpuDevice device;
     private final DeviceMemory memory;
     private final int dm, hd, dMlp, act, nLayers, width;
+    private final boolean solu;
     private final long memoryBudget;
     private final GpuArray W_E, W_pos;
     private final Layer[] layers;
     private Buffers b;
     private int progress;   // documents of the current docMax call already in the caller's arrays
 
-    /** One block's weights on the device; W_out, b_out only where a next block reads the MLP's output. */
+    /**
+     * One block's weights on the device; W_out, b_out only where a next block reads the MLP's output, and so
+     * SoLU's mlp.ln.w/b (null: LNPre).
+     */
     private record Layer(GpuArray ln1w, GpuArray ln1b, GpuArray Wqkv, GpuArray bqkv, GpuArray W_O, GpuArray b_O,
-                         GpuArray ln2w, GpuArray ln2b, GpuArray W_in, GpuArray b_in, GpuArray W_out, GpuArray b_out) {
+                         GpuArray ln2w, GpuArray ln2b, GpuArray W_in, GpuArray b_in, GpuArray W_out, GpuArray b_out,
+                         GpuArray mlnw, GpuArray mlnb) {
         static Layer of(ModelConfig cfg, Weights.Block blk, int l, boolean last) {
             String p = "blocks." + l + ".";
             boolean lnw = cfg.hasLnWeights();
@@ -75,12 +84,14 @@ public final class GpuEngine implements Engine {
                     lnw ? GpuArray.floats(p + "ln2.b", blk.ln2_b().data()) : null,
                     GpuArray.floats(p + "W_in", blk.W_in().data()), GpuArray.floats(p + "b_in", blk.b_in().data()),
                     last ? null : GpuArray.floats(p + "W_out", blk.W_out().data()),
-                    last ? null : GpuArray.floats(p + "b_out", blk.b_out().data()));
+                    last ? null : GpuArray.floats(p + "b_out", blk.b_out().data()),
+                    last || blk.mlp_ln_w() == null ? null : GpuArray.floats(p + "mlp.ln.w", blk.mlp_ln_w().data()),
+                    last || blk.mlp_ln_b() == null ? null : GpuArray.floats(p + "mlp.ln.b", blk.mlp_ln_b().data()));
         }
 
         List<GpuArray> arrays() {
             List<GpuArray> all = new ArrayList<>();
-            for (GpuArray a : new GpuArray[]{ln1w, ln1b, Wqkv, bqkv, W_O, b_O, ln2w, ln2b, W_in, b_in, W_out, b_out}) {
+            for (GpuArray a : new GpuArray[]{ln1w, ln1b, Wqkv, bqkv, W_O, b_O, ln2w, ln2b, W_in, b_in, W_out, b_out, mlnw, mlnb}) {
                 if (a != null) all.add(a);
             }
             return all;
@@ -96,9 +107,7 @@ public final class GpuEngine implements Engine {
         this.dMlp = cfg.dMlp();
         this.nLayers = cfg.nLayers();
         this.width = cfg.neurons();
-        if (cfg.solu()) {
-            throw new NeuroscanException("the GPU engines do not run SoLU models (solu_ln) yet; use --backend cpu");
-        }
+        this.solu = cfg.solu();
         this.act = Calls.act(cfg.actFn());
         // embed's grid has a row per token, and a device may cap a grid's y extent (CUDA: 65535)
         maxBatchTokens = Math.min(maxBatchTokens, device.maxGroups()[1]);
@@ -109,7 +118,7 @@ public final class GpuEngine implements Engine {
         GpuModel.checkIntIndexable(cfg, maxBatchTokens);
         if (device.maxWorkGroupSize() < Calls.largestWorkGroup()) {
             throw new NeuroscanException(device.name() + ": work-groups of at most " + device.maxWorkGroupSize()
-                    + " work-items; the GEMM kernels need " + Calls.largestWorkGroup());
+                    + " work-items; the kernels need " + Calls.largestWorkGroup());
         }
         memory = new DeviceMemory(device);
         W_E = GpuArray.floats("W_E", w.W_E().data());
@@ -312,8 +321,14 @@ public final class GpuEngine implements Engine {
             work.put(task("attention", l), () -> new double[]{attention, 4.0 * 4 * T * hd});
             work.put(task("out", l), () -> new double[]{2.0 * T * hd * dm, 4.0 * (T * hd + (double) hd * dm + 2.0 * T * dm)});
             work.put(task("ln2", l), () -> new double[]{8.0 * T * dm, 4.0 * 3 * T * dm});
-            work.put(task("mlp_in_gelu_max", l), () -> new double[]{2.0 * T * dm * dMlp,
-                    4.0 * (T * dm + (double) dm * dMlp + 2.0 * n * dMlp + (last ? 0 : T * dMlp))});
+            if (solu) {   // softmax + max: ~8 FLOPs per element, the LN ~8 more; h read twice (three times with the LN)
+                work.put(task("mlp_in", l), () -> new double[]{2.0 * T * dm * dMlp, 4.0 * (T * dm + (double) dm * dMlp + T * dMlp)});
+                work.put(task("solu_ln_max", l), () -> new double[]{(last ? 8.0 : 16.0) * T * dMlp,
+                        4.0 * ((last ? 2.0 : 5.0) * T * dMlp + 2.0 * n * dMlp)});
+            } else {
+                work.put(task("mlp_in_gelu_max", l), () -> new double[]{2.0 * T * dm * dMlp,
+                        4.0 * (T * dm + (double) dm * dMlp + 2.0 * n * dMlp + (last ? 0 : T * dMlp))});
+            }
             if (!last) {
                 work.put(task("mlp_out", l), () -> new double[]{2.0 * T * dMlp * dm, 4.0 * (T * dMlp + (double) dMlp * dm + 2.0 * T * dm)});
             }
@@ -514,26 +529,30 @@ public final class GpuEngine implements Engine {
             g.task(task("attention", l), CausalAttention::causalAttention, b.qkv, s.offsets, b.nDocs, b.T, cfg.nHeads(), b.z);
             g.task(task("out", l), GemmBias::gemmBias, b.z, w.W_O(), w.b_O(), b.x, b.x, b.T, dm, hd, Calls.ACT_NONE, 1);
             if (ln) g.task(task("ln2", l), LayerNorm::layerNorm, b.x, w.ln2w(), w.ln2b(), b.a, dm, eps, affine);
+            // the layer's maxima: in batch arrays for the device merge (and as hookPost's scratch), else in the slot's
+            boolean batch = store != null || hookPost;
+            GpuArray mx = batch ? b.docMax[l] : s.docMax[l], ag = batch ? b.docArg[l] : s.docArg[l], ps = batch ? b.docPos[l] : s.docPos[l];
             GpuArray post;
-            if (hookPost) {
+            if (solu) {
+                post = solu(g, s, hookPost, l, mx, ag, ps);
+            } else if (hookPost) {
                 post = b.post[l];
                 g.task(task("mlp_in", l), GemmBias::gemmBias, b.a, w.W_in(), w.b_in(), null, post, b.T, dMlp, dm, act, 0);
-                back.add(post);
             } else {
-                GpuArray mx = store != null ? b.docMax[l] : s.docMax[l], ag = store != null ? b.docArg[l] : s.docArg[l],
-                        ps = store != null ? b.docPos[l] : s.docPos[l];
                 post = last ? null : b.h;   // the epilogue stores hook_post only where W_out reads it
                 g.task(task("mlp_in_gelu_max", l), MlpInGeluMax::mlpInGeluMax, b.a, w.W_in(), w.b_in(), s.offsets, dMlp, dm, act,
                         mx, ag, ps, post, last ? 0 : 1);
-                if (store != null) {
-                    g.task(task("topk_merge", l), TopkMerge::topkMerge, mx, ag, s.docIds, b.nDocs, dMlp, store.k,
-                            store.max[l], store.doc[l], store.pos[l], store.nan[l]);
-                    if (store.stats != null) store.stats.task(g, task("stats_merge", l), l, mx, ag, ps, s.docIds, s.docKeys, b.nDocs);
-                } else {
-                    back.add(mx);
-                    back.add(ag);
-                    back.add(ps);
-                }
+            }
+            if (hookPost) {
+                back.add(b.post[l]);
+            } else if (store != null) {
+                g.task(task("topk_merge", l), TopkMerge::topkMerge, mx, ag, s.docIds, b.nDocs, dMlp, store.k,
+                        store.max[l], store.doc[l], store.pos[l], store.nan[l]);
+                if (store.stats != null) store.stats.task(g, task("stats_merge", l), l, mx, ag, ps, s.docIds, s.docKeys, b.nDocs);
+            } else {
+                back.add(mx);
+                back.add(ag);
+                back.add(ps);
             }
             if (!last) g.task(task("mlp_out", l), GemmBias::gemmBias, post, w.W_out(), w.b_out(), b.x, b.x, b.T, dm, dMlp, Calls.ACT_NONE, 1);
         }
@@ -548,13 +567,34 @@ public final class GpuEngine implements Engine {
                 p.grid(task("ln1", l), () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())))
                         .grid(task("ln2", l), () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())));
             }
-            if (hookPost) p.grid(task("mlp_in", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dMlp)));
+            if (hookPost || solu) p.grid(task("mlp_in", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dMlp)));
             else p.grid(task("mlp_in_gelu_max", l), () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)));
+            if (solu) p.grid(task("solu_ln_max", l), () -> ExecutionPlan.Geometry.of(Calls.soluGrid(b.nDocs.get())));
+            if (solu && hookPost && l < nLayers - 1) p.grid(task("mlp_ln", l), () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())));
             if (store != null) p.grid(task("topk_merge", l), () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp)));
             if (store != null && store.stats != null) p.grid(task("stats_merge", l), () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp)));
             if (l < nLayers - 1) p.grid(task("mlp_out", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dm)));
         }
         return p;
+    }
+
+    /**
+     * SoLU's MLP of layer l up to W_out's input, which it returns: pre = W_in + b_in, then solu_ln_max. In a scan or
+     * a docMax batch, in b.h, left as hook_post (the fused inner LN) for a layer that feeds another; for hookPost,
+     * hook_mid in b.post[l] (what comes back), with a separate LayerNorm into b.h for W_out.
+     */
+    private GpuArray solu(TaskGraph g, Slot s, boolean hookPost, int l, GpuArray mx, GpuArray ag, GpuArray ps) {
+        Layer w = layers[l];
+        boolean last = l == nLayers - 1;
+        GpuArray h = hookPost ? b.post[l] : b.h;
+        int affine = w.mlnw() != null ? 1 : 0;
+        int mode = hookPost ? Calls.SOLU_STORE_MID : last ? Calls.SOLU_KEEP_PRE : Calls.SOLU_STORE_POST;
+        float eps = (float) cfg.eps();
+        g.task(task("mlp_in", l), GemmBias::gemmBias, b.a, w.W_in(), w.b_in(), null, h, b.T, dMlp, dm, Calls.ACT_NONE, 0);
+        g.task(task("solu_ln_max", l), SoluLnMax::soluLnMax, h, s.offsets, dMlp, mx, ag, ps, w.mlnw(), w.mlnb(), affine, eps, mode);
+        if (!hookPost || last) return h;
+        g.task(task("mlp_ln", l), LayerNorm::layerNorm, h, w.mlnw(), w.mlnb(), b.h, dMlp, eps, affine);
+        return b.h;
     }
 
     /** One token slot: what a batch uploads, and where its per-document results land (one pair per layer). */
@@ -607,7 +647,8 @@ public final class GpuEngine implements Engine {
             a = cfg.normalization() == null ? x : add(GpuArray.floats("LN out", (long) maxTokens * dm));
             qkv = add(GpuArray.floats("qkv", maxTokens * 3L * hd));
             z = add(GpuArray.floats("z", (long) maxTokens * hd));
-            h = nLayers == 1 ? null : add(GpuArray.floats("hook_post (W_out's input)", (long) maxTokens * dMlp));
+            h = nLayers == 1 && !solu ? null : add(GpuArray.floats(solu ? "SoLU pre, then hook_post (W_out's input)"
+                    : "hook_post (W_out's input)", (long) maxTokens * dMlp));
             docMax = new GpuArray[nLayers];
             docArg = new GpuArray[nLayers];
             docPos = new GpuArray[nLayers];

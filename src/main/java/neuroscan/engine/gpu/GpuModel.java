@@ -46,18 +46,18 @@ public final class GpuModel {
      * Device bytes of {@link GpuEngine}'s batch buffers for {@code tokens}: x, LN out, qkv, z, every layer's
      * docMax/docArg/docPos the merges read, two token slots (tokens, offsets, document ids and keys, and their
      * own docMax/docArg/docPos of every layer for read-back), one document's activations of every layer, and for a model of several
-     * layers the batch's hook_post the W_out GEMM reads.
+     * layers the batch's hook_post the W_out GEMM reads (SoLU: always, first as pre).
      */
     public static long batchBytes(ModelConfig c, int tokens) {
         long docs = docsFor(tokens), hd = (long) c.nHeads() * c.dHead(), width = c.neurons();
         long slot = tokens + (docs + 1) + 2L * docs + 3L * docs * width;
-        long post = c.nLayers() > 1 ? (long) tokens * c.dMlp() : 0;
+        long post = c.nLayers() > 1 || c.solu() ? (long) tokens * c.dMlp() : 0;   // W_out's input; SoLU's pre
         return 4L * ((long) tokens * (2L * c.dModel() + 4L * hd) + 3L * docs * width + 2L * slot + (long) c.nCtx() * width + post);
     }
 
     /** The largest single buffer of a batch of {@code tokens} (qkv or x), for devices that cap allocations. */
     public static long largestBuffer(ModelConfig c, int tokens) {
-        return 4L * tokens * Math.max(Math.max(3L * c.nHeads() * c.dHead(), c.dModel()), c.nLayers() > 1 ? c.dMlp() : 0);
+        return 4L * tokens * Math.max(Math.max(3L * c.nHeads() * c.dHead(), c.dModel()), c.nLayers() > 1 || c.solu() ? c.dMlp() : 0);
     }
 
     /**

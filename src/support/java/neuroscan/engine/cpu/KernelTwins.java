@@ -117,6 +117,38 @@ public final class KernelTwins {
         return unpad(pre, M, ldo, N);
     }
 
+    /** SoLU's MLP after the GEMM: hook_mid and hook_post [T, N], and hook_mid's max (and positives) over each document's positions. */
+    public record Solu(float[] mid, float[] post, DocMax max) {
+    }
+
+    /**
+     * kernels' {@code solu_ln_max}, through the CPU engine's SoLU path: {@link Solu#mid} on padded rows, the max
+     * over positions by {@link ColumnMax#fold} (all documents as one bin), and the MLP's LayerNorm
+     * ({@link LayerNorm#apply}: LN with w, b, or LNPre for {@code w == null}) for hook_post. pre [T, N], document d
+     * in rows [offsets[d], offsets[d + 1]).
+     */
+    public static Solu solu(float[] pre, int N, int[] offsets, float[] w, float[] b, double eps) {
+        int nDocs = offsets.length - 1, T = offsets[nDocs], ld = Microkernel.roundUp(N, VectorMath.VL);
+        float[] h = new float[T * ld];
+        for (int r = 0; r < T; r++) System.arraycopy(pre, r * N, h, r * ld, N);
+        neuroscan.engine.cpu.Solu.mid(h, ld, T, N, new float[ld], new float[VectorMath.VL]);
+        int[] slot = new int[T];
+        for (int d = 0; d < nDocs; d++) Arrays.fill(slot, offsets[d], offsets[d + 1], d);
+        float[] max = new float[nDocs * ld];
+        int[] arg = new int[nDocs * ld], pos = new int[nDocs * ld];
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        Arrays.fill(arg, -1);
+        ColumnMax.fold(h, ld, T, N, slot, positions(offsets), max, arg, pos, ld);
+        int[] argmax = new int[nDocs * N], positive = new int[nDocs * N];
+        for (int d = 0; d < nDocs; d++) {
+            System.arraycopy(arg, d * ld, argmax, d * N, N);
+            System.arraycopy(pos, d * ld, positive, d * N, N);
+        }
+        float[] mid = unpad(h, T, ld, N);
+        new LayerNorm(w == null ? "LNPre" : "LN", w, b, eps, N).apply(h, ld, T, h, ld, new float[VectorMath.VL]);
+        return new Solu(mid, unpad(h, T, ld, N), new DocMax(unpad(max, nDocs, ld, N), argmax, positive));
+    }
+
     /** B [K, N] row-major packed as the engine packs its weights. */
     private static Panels panels(float[] B, int K, int N, float[] bias) {
         return new Panels(K, N, (r, c) -> B[r * N + c], bias);

@@ -11,9 +11,4 @@ class TorchLayersCudaTest extends TorchLayersContract {
         Gpu.get();
         return CudaEngine.open(w, 0);
     }
-
-    @Override
-    protected boolean runsSolu() {
-        return false;
-    }
 }

@@ -90,6 +90,42 @@ public abstract class GpuEngineContract {
         }
     }
 
+    /**
+     * A scan of the 2-layer SoLU fixture (PyTorch-made, weights/make_fixtures.py) through the device merge, in
+     * batches of two n_ctx documents: every layer's top-k (of hook_mid) has the CPU engine's membership, values within
+     * 1e-4 (a different member only at a near-tie of the k-th value).
+     */
+    @Test
+    void aSoluScanOfEveryLayerHasTheCpuEnginesTopK() {
+        Weights w = neuroscan.model.ModelLoader.load(neuroscan.model.Fixtures.path("solu2l-tiny")).weights();
+        ModelConfig c = w.cfg();
+        List<int[]> ds = RandomModel.docs(new Random(5), 60, c.nCtx(), c.dVocab());
+        int[] ids = new int[ds.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 13 + 7) % ds.size();
+        int k = 6, width = c.neurons();
+        TopK cpu, gpu;
+        try (GpuEngine e = open(w, 2 * c.nCtx()); neuroscan.engine.cpu.CpuEngine ce = new neuroscan.engine.cpu.CpuEngine(w, 1)) {
+            try (TopKScan h = new HostTopKScan(ce, new TopK(k, width))) {
+                h.add(ds, ids);
+                cpu = h.store();
+            }
+            try (TopKScan s = e.topKScan(new TopK(k, width))) {
+                s.add(ds, ids);
+                gpu = s.store();
+            }
+        }
+        for (int g = 0; g < width; g++) {
+            java.util.Set<Integer> a = new java.util.HashSet<>(), b = new java.util.HashSet<>();
+            for (int r = 0; r < k; r++) {
+                a.add(cpu.doc(r, g));
+                b.add(gpu.doc(r, g));
+                assertEquals(cpu.max(r, g), gpu.max(r, g), 1e-4, "neuron " + g + " rank " + r);
+            }
+            if (!a.equals(b)) assertEquals(cpu.max(k - 1, g), gpu.max(k - 1, g), 1e-5, "neuron " + g + ": members differ only at a near-tie");
+        }
+        assertEquals(0, gpu.nanSkipped());
+    }
+
     @BeforeAll
     static void setUp() {
         weights = RandomModel.create(CFG, 7);

@@ -434,6 +434,85 @@ public abstract class KernelsContract {
         }
     }
 
+    /**
+     * solu_ln_max on pre [T, N], in place, against the scalar twin in double (Twins.soluMid, columnMax, layerNorm) and
+     * the CPU engine's SoLU path (KernelTwins.solu): hook_mid's per-document max and first argmax, and h left as
+     * pre, hook_mid or hook_post (LN with w, b, or LNPre) by mode; N below, between and beyond the work-group of 256
+     * neurons (one to three columns a work-item), documents of 1 to 40 rows.
+     */
+    @ParameterizedTest(name = "N {0}, docs {1}, mode {2}, affine {3}")
+    @CsvSource({"40, '1 16 7', 2, true", "300, '1 2 40 7', 2, false", "300, '3 29', 1, true",
+            "257, '5 2', 0, true", "5, '2 1 30', 2, true", "600, '9', 2, true"})
+    void soluLnMaxMatchesTwins(int N, String lengths, int mode, boolean affine) {
+        KernelDevice dev = device();
+        int[] offsets = offsets(lengths.split(" "));
+        int nDocs = offsets.length - 1, T = offsets[nDocs];
+        float[] pre = gaussian(T * N, 3), w = affine ? gaussian(N, 1) : null, b = affine ? gaussian(N, 1) : null;
+        float eps = 1e-5f;
+        Solu r = runSolu(dev, pre, offsets, N, w, b, eps, mode);
+        float[] mid = Twins.soluMid(pre, T, N), max = new float[nDocs * N];
+        int[] arg = new int[nDocs * N];
+        Twins.columnMax(mid, offsets, N, max, arg);
+        assertClose(max, r.max, 1e-4, "solu_ln_max max");
+        assertArgmaxNearTie(arg, mid, offsets, N, r.arg, "scalar twin");
+        var cpu = neuroscan.engine.cpu.KernelTwins.solu(pre, N, offsets, w, b, eps);
+        assertClose(cpu.max().max(), r.max, 1e-4, "CPU SoLU twin max");
+        assertArgmaxNearTie(cpu.max().argmax(), cpu.mid(), offsets, N, r.arg, "CPU SoLU twin");
+        assertPositivesNearZero(mid, offsets, N, r.positive, "solu_ln_max positives vs the scalar twin");
+        assertPositivesNearZero(cpu.mid(), offsets, N, r.positive, "solu_ln_max positives vs the CPU twin");
+        assertPositivesNearZero(cpu.mid(), offsets, N, cpu.max().positive(), "the CPU SoLU twin's own count");
+        if (mode == Calls.SOLU_KEEP_PRE) {
+            assertArrayEquals(pre, r.h, "h is left as pre");
+        } else if (mode == Calls.SOLU_STORE_MID) {
+            assertClose(mid, r.h, 1e-4, "stored hook_mid");
+            assertClose(cpu.mid(), r.h, 1e-4, "stored hook_mid vs the CPU twin");
+        } else {
+            assertClose(Twins.layerNorm(mid, w, b, T, N, eps), r.h, 1e-4, "stored hook_post");
+            assertClose(cpu.post(), r.h, 1e-4, "stored hook_post vs the CPU twin");
+        }
+    }
+
+    /**
+     * A NaN pre makes its row's hook_mid NaN (the softmax sum is NaN, as in torch): the document's max is NaN at the
+     * first NaN row for every neuron; rows that are copies of one tie, and the first position wins.
+     */
+    @Test
+    void soluLnMaxReportsNanAtItsFirstRowAndBreaksTiesTowardTheFirstPosition() {
+        KernelDevice dev = device();
+        int N = 300;
+        int[] offsets = offsets(30, 10, 20);
+        float[] pre = gaussian(60 * N, 2), row = gaussian(N, 2);
+        pre[12 * N + 7] = Float.NaN;    // doc 0, position 12
+        pre[25 * N + 100] = Float.NaN;  // doc 0, position 25: a later NaN does not move the position
+        for (int t = 30; t < 40; t++) System.arraycopy(row, 0, pre, t * N, N);   // doc 1: 10 equal rows
+        Solu r = runSolu(dev, pre, offsets, N, null, null, 1e-5f, Calls.SOLU_STORE_POST);
+        var cpu = neuroscan.engine.cpu.KernelTwins.solu(pre, N, offsets, null, null, 1e-5);
+        float[] mid = Twins.soluMid(pre, 60, N);
+        for (int n = 0; n < N; n++) {
+            assertTrue(Float.isNaN(r.max[n]), "doc 0 neuron " + n);
+            assertEquals(12, r.arg[n], "doc 0 neuron " + n);
+            assertTrue(Float.isNaN(cpu.max().max()[n]), "CPU twin, doc 0 neuron " + n);
+            assertEquals(12, cpu.max().argmax()[n], "CPU twin, doc 0 neuron " + n);
+            assertEquals(mid[30 * N + n], r.max[N + n], 1e-4 * Math.max(1, Math.abs(mid[30 * N + n])), "doc 1 neuron " + n);
+            assertEquals(0, r.arg[N + n], "doc 1 neuron " + n + ": ties go to the first position");
+            assertEquals(0, cpu.max().argmax()[N + n], "CPU twin, doc 1 neuron " + n);
+            assertTrue(!Float.isNaN(r.max[2 * N + n]) && r.arg[2 * N + n] >= 0, "doc 2 neuron " + n);
+        }
+    }
+
+    private record Solu(float[] max, int[] arg, int[] positive, float[] h) {
+    }
+
+    private static Solu runSolu(KernelDevice dev, float[] pre, int[] offsets, int N, float[] w, float[] b, float eps, int mode) {
+        int nDocs = offsets.length - 1, T = offsets[nDocs];
+        try (var h = dev.floats(pre); var off = dev.ints(offsets); var mx = dev.filled((long) nDocs * N, Float.NaN);
+             var ag = dev.filledInts((long) nDocs * N, -7); var ps = dev.filledInts((long) nDocs * N, -7);
+             var wb = w == null ? null : dev.floats(w); var bb = b == null ? null : dev.floats(b)) {
+            dev.launch(16, Calls.soluLnMax(h, off, nDocs, N, mx, ag, ps, wb, bb, eps, mode));
+            return new Solu(dev.read(mx, nDocs * N), dev.readInts(ag, nDocs * N), dev.readInts(ps, nDocs * N), dev.read(h, T * N));
+        }
+    }
+
     public static int[] offsets(String... lengths) {
         int[] l = new int[lengths.length];
         for (int i = 0; i < l.length; i++) l[i] = Integer.parseInt(lengths[i].trim());

@@ -87,7 +87,11 @@ public final class Twins {
     public static void mlpInGeluMax(float[] A, float[] W_in, float[] b_in, int[] offsets, int N, int K, int act,
                              float[] max, int[] arg) {
         int T = offsets[offsets.length - 1];
-        float[] post = gemmBias(A, W_in, b_in, null, T, N, K, act);
+        columnMax(gemmBias(A, W_in, b_in, null, T, N, K, act), offsets, N, max, arg);
+    }
+
+    /** Per document and column of h [T, N]: the max over the document's rows and its first position. */
+    public static void columnMax(float[] post, int[] offsets, int N, float[] max, int[] arg) {
         for (int d = 0; d + 1 < offsets.length; d++)
             for (int n = 0; n < N; n++) {
                 float best = Float.NEGATIVE_INFINITY;
@@ -101,6 +105,18 @@ public final class Twins {
                 max[d * N + n] = best;
                 arg[d * N + n] = at;
             }
+    }
+
+    /** solu_ln_max's hook_mid: per row of pre [T, N], pre * exp(pre - max) / sum over the row's exp(pre - max). */
+    public static float[] soluMid(float[] pre, int T, int N) {
+        float[] mid = new float[T * N];
+        for (int r = 0; r < T; r++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int c = 0; c < N; c++) max = Math.max(max, pre[r * N + c]);
+            for (int c = 0; c < N; c++) sum += Math.exp(pre[r * N + c] - max);
+            for (int c = 0; c < N; c++) mid[r * N + c] = (float) (pre[r * N + c] * Math.exp(pre[r * N + c] - max) / sum);
+        }
+        return mid;
     }
 
     /** One (document, max, position) candidate for a neuron's top-k. */

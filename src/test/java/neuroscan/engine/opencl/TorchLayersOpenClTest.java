@@ -11,9 +11,4 @@ class TorchLayersOpenClTest extends TorchLayersContract {
         Device.get();
         return OpenClEngine.open(w, 0);
     }
-
-    @Override
-    protected boolean runsSolu() {
-        return false;
-    }
 }
