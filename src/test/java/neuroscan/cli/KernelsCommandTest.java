@@ -35,7 +35,8 @@ class KernelsCommandTest {
     void listsEveryKernelWithItsJavaMethodAndParameters() {
         Run r = run("kernels");
         assertEquals(0, r.code(), r.err());
-        for (String k : List.of("embed", "layer_norm", "gemm_bias", "causal_attention", "mlp_in_gelu_max", "topk_merge", "stats_merge")) {
+        for (String k : List.of("embed", "layer_norm", "gemm_bias", "causal_attention", "mlp_in_gelu_max", "topk_merge", "stats_merge",
+                "solu_ln_max")) {
             assertTrue(r.out().contains("\n" + k + "  =  ") || r.out().startsWith(k + "  =  "), k + " missing:\n" + r.out());
         }
         assertTrue(r.out().contains("gemm_bias  =  GemmBias.gemmBias  (kernels/neuroscan/kernels/GemmBias.java)\n"
