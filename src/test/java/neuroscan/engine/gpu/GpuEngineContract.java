@@ -248,6 +248,16 @@ public abstract class GpuEngineContract {
         }
     }
 
+    /** The same for a 2-layer SoLU model: solu_ln_max counts hook_mid > 0 (the reference's hookPost is hook_mid). */
+    @Test
+    void theDeviceStatsOfASoluModelEqualTheHostStats() {
+        ModelConfig c2 = new ModelConfig(2, 48, 3, 16, 100, 96, 61, "solu_ln", "LN", 1e-5, null);
+        Weights w2 = RandomModel.create(c2, 13);
+        try (ReferenceEngine ref = new ReferenceEngine(w2); GpuEngine e = open(w2, 2 * c2.nCtx())) {
+            checkDeviceStats(e, ref, 13, 15);
+        }
+    }
+
     /**
      * Host vs device stats of the same two calls (cut at {@code cut}: a GPU's last bits may depend on a batch's
      * packing, so both see the same maxima); a device scan resumed at {@code resumeAt} from read-back stats vs
