@@ -62,18 +62,9 @@ public abstract class GpuEngineContract {
             int[] ids = new int[docs.size()];
             for (int i = 0; i < ids.length; i++) ids[i] = (i * 7 + 3) % docs.size();
             TopK host, device, part, resumed;
-            try (TopKScan h = new HostTopKScan(e, new TopK(k, width))) {
-                h.add(docs, ids);
-                host = h.store();
-            }
-            try (TopKScan s = e.topKScan(new TopK(k, width))) {
-                s.add(docs, ids);
-                device = s.store();
-            }
-            try (TopKScan s = e.topKScan(new TopK(k, width))) {
-                s.add(docs.subList(0, 15), java.util.Arrays.copyOfRange(ids, 0, 15));
-                part = s.store();
-            }
+            host = scanned(new HostTopKScan(e, new TopK(k, width)), docs, ids);
+            device = scanned(e.topKScan(new TopK(k, width)), docs, ids);
+            part = scanned(e.topKScan(new TopK(k, width)), docs.subList(0, 15), java.util.Arrays.copyOfRange(ids, 0, 15));
             try (TopKScan r = e.topKScan(part)) {   // resumed from a flat store, split per layer again
                 r.add(docs.subList(15, docs.size()), java.util.Arrays.copyOfRange(ids, 15, docs.size()));
                 resumed = r.store();
@@ -106,14 +97,8 @@ public abstract class GpuEngineContract {
         int k = 6, width = c.neurons();
         TopK cpu, gpu;
         try (GpuEngine e = open(w, 2 * c.nCtx()); neuroscan.engine.cpu.CpuEngine ce = new neuroscan.engine.cpu.CpuEngine(w, 1)) {
-            try (TopKScan h = new HostTopKScan(ce, new TopK(k, width))) {
-                h.add(ds, ids);
-                cpu = h.store();
-            }
-            try (TopKScan s = e.topKScan(new TopK(k, width))) {
-                s.add(ds, ids);
-                gpu = s.store();
-            }
+            cpu = scanned(new HostTopKScan(ce, new TopK(k, width)), ds, ids);
+            gpu = scanned(e.topKScan(new TopK(k, width)), ds, ids);
         }
         for (int g = 0; g < width; g++) {
             java.util.Set<Integer> a = new java.util.HashSet<>(), b = new java.util.HashSet<>();
@@ -125,6 +110,14 @@ public abstract class GpuEngineContract {
             if (!a.equals(b)) assertEquals(cpu.max(k - 1, g), gpu.max(k - 1, g), 1e-5, "neuron " + g + ": members differ only at a near-tie");
         }
         assertEquals(0, gpu.nanSkipped());
+    }
+
+    /** The store after adding {@code ds} (ids {@code ids}) to the scan, which is then closed. */
+    private static TopK scanned(TopKScan scan, List<int[]> ds, int[] ids) {
+        try (scan) {
+            scan.add(ds, ids);
+            return scan.store();
+        }
     }
 
     @BeforeAll
@@ -238,21 +231,15 @@ public abstract class GpuEngineContract {
         }
     }
 
-    /** The same for a 2-layer model: the per-layer device blocks assembled into one flat NeuronStats. */
-    @Test
-    void theDeviceStatsOfATwoLayerModelEqualTheHostStats() {
-        ModelConfig c2 = new ModelConfig(2, 48, 3, 16, 100, 96, 61, "gelu", "LN", 1e-5, null);
+    /**
+     * The same for 2-layer models: the per-layer device blocks assembled into one flat NeuronStats; for SoLU,
+     * solu_ln_max's count of hook_mid > 0 (the reference's hookPost is hook_mid).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"gelu", "solu_ln"})
+    void theDeviceStatsOfATwoLayerModelEqualTheHostStats(String actFn) {
+        ModelConfig c2 = new ModelConfig(2, 48, 3, 16, 100, 96, 61, actFn, "LN", 1e-5, null);
         Weights w2 = RandomModel.create(c2, 12);
-        try (ReferenceEngine ref = new ReferenceEngine(w2); GpuEngine e = open(w2, 2 * c2.nCtx())) {
-            checkDeviceStats(e, ref, 13, 15);
-        }
-    }
-
-    /** The same for a 2-layer SoLU model: solu_ln_max counts hook_mid > 0 (the reference's hookPost is hook_mid). */
-    @Test
-    void theDeviceStatsOfASoluModelEqualTheHostStats() {
-        ModelConfig c2 = new ModelConfig(2, 48, 3, 16, 100, 96, 61, "solu_ln", "LN", 1e-5, null);
-        Weights w2 = RandomModel.create(c2, 13);
         try (ReferenceEngine ref = new ReferenceEngine(w2); GpuEngine e = open(w2, 2 * c2.nCtx())) {
             checkDeviceStats(e, ref, 13, 15);
         }
