@@ -9,18 +9,18 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** A small random gelu-1l-style model with the fixture tokenizer beside it, and a way to run the CLI. */
-final class CliFixtures {
+/** A small random gelu-1l-style model with the fixture tokenizer beside it, and a way to run the CLI (also serve's tests'). */
+public final class CliFixtures {
     private CliFixtures() {
     }
 
-    static final Path TOKENIZER = Path.of("src/test/fixtures/data/tokenizer");
-    static final Path PARQUET = Path.of("src/test/fixtures/data/datasets/c4-mini.parquet");
+    public static final Path TOKENIZER = Path.of("src/test/fixtures/data/tokenizer");
+    public static final Path PARQUET = Path.of("src/test/fixtures/data/datasets/c4-mini.parquet");
 
     /** d_vocab covers the fixture tokenizer (276 ids); n_ctx 48 so long documents get truncated. */
-    static final ModelConfig DEMO = new ModelConfig(1, 32, 4, 8, 64, 48, 300, "gelu", "LN", 1e-5, null);
+    public static final ModelConfig DEMO = new ModelConfig(1, 32, 4, 8, 64, 48, 300, "gelu", "LN", 1e-5, null);
 
-    static Path demoModel(Path dir) throws IOException {
+    public static Path demoModel(Path dir) throws IOException {
         return demoModel(dir, (name, values) -> { });
     }
 
@@ -33,10 +33,10 @@ final class CliFixtures {
         return dir;
     }
 
-    record Result(int code, String out, String err) {
+    public record Result(int code, String out, String err) {
     }
 
-    static Result run(String... args) {
+    public static Result run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
         return new Result(code, out.toString(), err.toString());
