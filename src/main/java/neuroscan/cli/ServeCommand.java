@@ -54,7 +54,8 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {   // Ctrl-C, kill: stop serving, free the engines, say so
             server.close();
             reports.close();
-            out.println("neuroscan: stopped after " + server.served() + " requests");
+            long n = server.served();
+            out.println("neuroscan: stopped after " + n + (n == 1 ? " request" : " requests"));
             out.flush();
             stopped.countDown();
         }, "neuroscan-serve-stop"));

@@ -96,7 +96,7 @@ class ServeCliTest {
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s of SIGINT");
             assertEquals(130, p.exitValue(), "the exit status of a JVM stopped by SIGINT");
             String rest = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals("neuroscan: stopped after 1 requests", rest.strip());
+            assertEquals("neuroscan: stopped after 1 request", rest.strip());
             assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close(), "the port is free again");
         } finally {
             p.destroyForcibly();
