@@ -5,6 +5,8 @@ import neuroscan.report.TextActivations;
 import neuroscan.view.Site;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 
@@ -18,7 +20,8 @@ final class Content {
     final Site.Meta meta;
     final Limits limits;
     private final Gate gate;
-    private final CompletableFuture<byte[]> index;
+    private final byte[] layersIndex;   // null: one layer, whose index is the site's
+    private final List<CompletableFuture<byte[]>> index;   // per layer
     private final Lru<Integer, byte[]> pages;
     private final Lru<String, TextActivations> texts;
 
@@ -29,24 +32,44 @@ final class Content {
         this.gate = new Gate(limits.computeSlots(), limits.maxWaiting(), limits.waitMillis());
         this.pages = new Lru<>(limits.pageCacheBytes(), b -> b.length);
         this.texts = new Lru<>(limits.textCacheFloats(), t -> t.post().length);
-        // The index needs every neuron's logit effect (one pass over W_U): start it now, not on the first visit.
-        this.index = CompletableFuture.supplyAsync(() -> Site.index(meta, reports.indexRows()).getBytes(StandardCharsets.UTF_8), background);
+        int layers = nLayers();
+        this.layersIndex = layers > 1 ? Site.layersIndex(meta, layers, dMlp()).getBytes(StandardCharsets.UTF_8) : null;
+        // A layer's index needs its neurons' logit effects (one pass over W_U): start them now, not on the first visit.
+        List<CompletableFuture<byte[]>> idx = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            Site.Meta m = new Site.Meta(meta.model(), meta.dataset(), l, layers);
+            int layer = l;
+            idx.add(CompletableFuture.supplyAsync(() -> Site.index(m, reports.indexRows(layer)).getBytes(StandardCharsets.UTF_8), background));
+        }
+        this.index = List.copyOf(idx);
     }
 
+    /** Neurons per layer. */
     int dMlp() {
         return reports.dMlp();
     }
 
-    byte[] index() {
-        return index.join();
+    int nLayers() {
+        return reports.hook().nLayers();
     }
 
-    /** Neuron {@code n}'s page: a forward pass over its top documents, the first time. */
-    byte[] page(int n) throws HttpError {
-        byte[] b = pages.get(n);
+    /** The site's {@code index.html}: the list of layers, or the one layer's index. */
+    byte[] index() {
+        return layersIndex != null ? layersIndex : index.getFirst().join();
+    }
+
+    /** Layer {@code layer}'s index ({@code L/index.html} of a site of several layers). */
+    byte[] index(int layer) {
+        return index.get(layer).join();
+    }
+
+    /** Neuron {@code n} of layer {@code layer}'s page: a forward pass over its top documents, the first time. */
+    byte[] page(int layer, int n) throws HttpError {
+        int g = reports.flat(layer, n);
+        byte[] b = pages.get(g);
         if (b != null) return b;
-        byte[] page = gate.run(() -> Site.page(reports.report(n), reports.dMlp()).getBytes(StandardCharsets.UTF_8));
-        pages.put(n, page);
+        byte[] page = gate.run(() -> Site.page(reports.report(g), dMlp(), nLayers()).getBytes(StandardCharsets.UTF_8));
+        pages.put(g, page);
         return page;
     }
 

@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The server's one handler. A fixed set of paths, matched on the raw (still encoded) path, so nothing
  * in a URL is ever decoded into a file name, and no file is opened at all: everything comes from
- * {@link Content}. {@code /}, {@code /index.html}, {@code /<n>.html}: the site; {@code /trace}: the
+ * {@link Content}. The site's paths as {@code neuroscan site} writes them: {@code /}, {@code /index.html} and
+ * {@code /<n>.html} for a model of one layer; {@code /}, {@code /index.html} (the layers),
+ * {@code /<l>/index.html} and {@code /<l>/<n>.html} for one of several. {@code /trace}: the
  * interactive page ({@code part=results}: its results alone); {@code /api/trace}, {@code /api/neurons}:
  * JSON. Anything else is 404; GET and HEAD only; every refusal is {@code {"error": ...}} with a 4xx.
  */
@@ -89,16 +91,36 @@ final class Routes implements HttpHandler {
                 Params.parse(query, Set.of());
                 Responses.send(ex, 200, Responses.HTML, content.index(), Map.of());
             }
-            case "/trace" -> trace(ex, Params.parse(query, Set.of("text", "neuron", "top", "pick", "part")));
-            case "/api/trace" -> apiTrace(ex, Params.parse(query, Set.of("text", "neuron")));
+            case "/trace" -> trace(ex, Params.parse(query, Set.of("text", "layer", "neuron", "top", "pick", "part")));
+            case "/api/trace" -> apiTrace(ex, Params.parse(query, Set.of("text", "layer", "neuron")));
             case "/api/neurons" -> apiNeurons(ex, Params.parse(query, Set.of("text", "top")));
-            default -> {
-                int n = target.lastIndexOf('/') == 0 ? Site.neuronOf(target.substring(1)) : -1;
+            default -> sitePage(ex, target, query);
+        }
+    }
+
+    /** {@code /<n>.html}, or with several layers {@code /<l>/index.html} and {@code /<l>/<n>.html}; else 404. */
+    private void sitePage(HttpExchange ex, String target, String query) throws IOException, HttpError {
+        String[] parts = target.startsWith("/") ? target.substring(1).split("/", -1) : new String[0];
+        byte[] body;
+        if (content.nLayers() == 1) {
+            int n = parts.length == 1 ? Site.neuronOf(parts[0]) : -1;
+            if (n < 0 || n >= content.dMlp()) throw HttpError.notFound();
+            Params.parse(query, Set.of());
+            body = content.page(0, n);
+        } else {
+            int l = parts.length == 2 ? Site.canonical(parts[0]) : -1;
+            if (l < 0 || l >= content.nLayers()) throw HttpError.notFound();
+            if (parts[1].equals("index.html")) {
+                Params.parse(query, Set.of());
+                body = content.index(l);
+            } else {
+                int n = Site.neuronOf(parts[1]);
                 if (n < 0 || n >= content.dMlp()) throw HttpError.notFound();
                 Params.parse(query, Set.of());
-                Responses.send(ex, 200, Responses.HTML, content.page(n), Map.of());
+                body = content.page(l, n);
             }
         }
+        Responses.send(ex, 200, Responses.HTML, body, Map.of());
     }
 
     private String text(Params p, String fallback) throws HttpError {
@@ -108,12 +130,26 @@ final class Routes implements HttpHandler {
         return t;
     }
 
+    private int layer(Params p) throws HttpError {
+        return p.integer("layer", 0, 0, content.nLayers() - 1);
+    }
+
     private int neuron(Params p, Integer fallback) throws HttpError {
         return p.integer("neuron", fallback, 0, content.dMlp() - 1);
     }
 
+    /** How many neurons to list: all layers' neurons compete. */
+    private int maxTop() {
+        return Math.min(limits.maxTop(), content.dMlp() * content.nLayers());
+    }
+
     private int top(Params p) throws HttpError {
-        return p.integer("top", DEFAULT_TOP, 1, Math.min(limits.maxTop(), content.dMlp()));
+        return p.integer("top", DEFAULT_TOP, 1, maxTop());
+    }
+
+    private TracePage.Hit hit(TextActivations.Peak h) {
+        var hook = content.reports.hook();
+        return new TracePage.Hit(hook.layer(h.neuron()), hook.inLayer(h.neuron()), h.max(), h.pos(), content.reports.topMax(h.neuron()));
     }
 
     private static Map<String, String> truncation(TextActivations t) {
@@ -123,31 +159,38 @@ final class Routes implements HttpHandler {
     /** The interactive page, or with {@code part=results} its results: the fragment the page's script fetches. */
     private void trace(HttpExchange ex, Params p) throws IOException, HttpError {
         String text = text(p, "");
-        int neuron = p.has("pick") ? p.integer("pick", null, 0, content.dMlp() - 1) : neuron(p, 0), top = top(p);
+        var hook = content.reports.hook();
+        // pick: a flat index (layer * d_mlp + n), what the "colour by it" buttons of the results send
+        int pick = p.has("pick") ? p.integer("pick", null, 0, hook.neurons() - 1) : -1;
+        int layer = pick >= 0 ? hook.layer(pick) : layer(p), neuron = pick >= 0 ? hook.inLayer(pick) : neuron(p, 0), top = top(p);
+        int g = hook.flat(layer, neuron);
         String part = p.string("part", "page");
         if (!part.equals("page") && !part.equals("results")) throw HttpError.badRequest("part must be page or results, not " + Params.quote(part));
         TracePage.Result result = null;
         TextActivations t = null;
         if (!text.isEmpty()) {
             t = content.text(text);
-            List<TracePage.Hit> hits = t.top(top).stream()
-                    .map(h -> new TracePage.Hit(h.neuron(), h.max(), h.pos(), content.reports.topMax(h.neuron()))).toList();
-            result = new TracePage.Result(t.trace(neuron), t.truncated(), content.reports.topMax(neuron), hits);
+            List<TracePage.Hit> hits = t.top(top).stream().map(this::hit).toList();
+            result = new TracePage.Result(t.trace(g), t.truncated(), content.reports.topMax(g), hits);
         }
-        TracePage.Input in = new TracePage.Input(text, neuron, top);
-        String html = part.equals("results") ? TracePage.results(content.meta, in, result)
-                : TracePage.render(content.meta, content.dMlp(), in, result, limits.maxTextBytes(), Math.min(limits.maxTop(), content.dMlp()), limits.debounceMs());
+        TracePage.Input in = new TracePage.Input(text, layer, neuron, top);
+        TracePage.Shape shape = new TracePage.Shape(content.meta, hook.name(), content.dMlp());
+        String html = part.equals("results") ? TracePage.results(shape, in, result)
+                : TracePage.render(shape, in, result, limits.maxTextBytes(), maxTop(), limits.debounceMs());
         Responses.send(ex, 200, Responses.HTML, html.getBytes(StandardCharsets.UTF_8), t == null ? Map.of() : truncation(t));
     }
 
-    /** Exactly {@code neuroscan trace --format json}'s output for the same neuron and text. */
+    /** Exactly {@code neuroscan trace --layer L --neuron N --format json}'s output for the same neuron and text. */
     private void apiTrace(HttpExchange ex, Params p) throws IOException, HttpError {
-        int neuron = neuron(p, null);
+        int layer = layer(p), neuron = neuron(p, null);
         TextActivations t = content.text(text(p, null));
-        Responses.send(ex, 200, Responses.JSON, t.trace(neuron).toJson().getBytes(StandardCharsets.UTF_8), truncation(t));
+        Responses.send(ex, 200, Responses.JSON, t.trace(content.reports.hook().flat(layer, neuron)).toJson().getBytes(StandardCharsets.UTF_8), truncation(t));
     }
 
-    /** {@code {"tokens", "token_ids", "neurons": [{"neuron", "max", "pos", "token", "top_max"}]}}, largest max first. */
+    /**
+     * {@code {"tokens", "token_ids", "neurons": [{"layer", "neuron", "label", "max", "pos", "token", "top_max"}]}}, largest
+     * max first over every layer's neurons ({@code neuron} within its layer, {@code label} neuroscope's L{l}N{n}).
+     */
     private void apiNeurons(HttpExchange ex, Params p) throws IOException, HttpError {
         int top = top(p);
         TextActivations t = content.text(text(p, null));
@@ -159,7 +202,10 @@ final class Routes implements HttpHandler {
         var neurons = o.putArray("neurons");
         for (TextActivations.Peak h : t.top(top)) {
             ObjectNode n = neurons.addObject();
-            n.put("neuron", h.neuron());
+            var hook = content.reports.hook();
+            n.put("layer", hook.layer(h.neuron()));
+            n.put("neuron", hook.inLayer(h.neuron()));
+            n.put("label", hook.label(h.neuron()));
             n.put("max", h.max());
             n.put("pos", h.pos());
             n.put("token", t.tokens()[h.pos()]);

@@ -186,11 +186,22 @@ public final class Site {
      * decimal ({@code 7.html}, not {@code 07.html} or {@code +7.html}), so one page has one name.
      */
     public static int neuronOf(String name) {
-        if (!name.endsWith(".html")) return -1;
-        String n = name.substring(0, name.length() - ".html".length());
+        return name.endsWith(".html") ? canonical(name.substring(0, name.length() - ".html".length())) : -1;
+    }
+
+    /** A whole number written the one way the site writes it (no sign, no leading zero), or -1. */
+    public static int canonical(String n) {
         if (n.isEmpty() || n.length() > 9 || (n.length() > 1 && n.charAt(0) == '0')) return -1;
         for (int i = 0; i < n.length(); i++) if (n.charAt(i) < '0' || n.charAt(i) > '9') return -1;
         return Integer.parseInt(n);
+    }
+
+    /**
+     * Neuron {@code n} of layer {@code layer}'s page, from the site's root: {@code N.html} in a site of one
+     * layer, {@code L/N.html} in one of several ({@link #writeLayers}'s layout).
+     */
+    public static String pagePath(int layer, int n, int nLayers) {
+        return nLayers > 1 ? layer + "/" + pageName(n) : pageName(n);
     }
 
     static Row row(NeuronReport r) {

@@ -18,17 +18,35 @@ public final class TracePage {
     private TracePage() {
     }
 
-    /** What the user asked: the text, the neuron to colour it by, how many top neurons to list. */
-    public record Input(String text, int neuron, int top) {
+    /** What the user asked: the text, the neuron (layer, index in it) to colour it by, how many top neurons to list. */
+    public record Input(String text, int layer, int neuron, int top) {
+    }
+
+    /**
+     * The run's model as the page names it.
+     *
+     * @param hook {@code hook_post}, or {@code hook_mid} for SoLU
+     * @param dMlp neurons per layer ({@code meta.nLayers()} layers)
+     */
+    public record Shape(Site.Meta meta, String hook, int dMlp) {
+        int nLayers() {
+            return meta.nLayers();
+        }
+
+        /** The neuron's page from the site's root, as {@code site} lays it out. */
+        String page(int layer, int n) {
+            return Site.pagePath(layer, n, nLayers());
+        }
     }
 
     /**
      * A neuron that fires on the text.
      *
+     * @param neuron its index in its layer
      * @param max    its largest activation on the text, at token {@code pos}
      * @param runMax its top activation in the run (NaN: none)
      */
-    public record Hit(int neuron, float max, int pos, float runMax) {
+    public record Hit(int layer, int neuron, float max, int pos, float runMax) {
     }
 
     /**
@@ -43,31 +61,44 @@ public final class TracePage {
     }
 
     /** The whole page; {@code maxTextBytes} and {@code debounceMs} are the server's, told to the form and the script. */
-    public static String render(Site.Meta meta, int dMlp, Input in, Result result, int maxTextBytes, int maxTop, int debounceMs) {
+    public static String render(Shape shape, Input in, Result result, int maxTextBytes, int maxTop, int debounceMs) {
+        Site.Meta meta = shape.meta();
+        int dMlp = shape.dMlp(), layers = shape.nLayers();
         var sb = new StringBuilder(16_384);
         HtmlPage.head(sb, "try a text \u00B7 " + meta.model() + " \u00B7 neuroscan", Assets.csp(true, Assets.TRACE_JS), Assets.TRACE_CSS);
         sb.append("<body>\n<header class=\"top\">\n<nav class=\"nav\"><a id=\"index\" href=\"index.html\">index</a>")
-                .append("<a id=\"page\" href=\"").append(Site.pageName(in.neuron())).append("\">L").append(meta.layer())
+                .append("<a id=\"page\" href=\"").append(shape.page(in.layer(), in.neuron())).append("\">L").append(in.layer())
                 .append('N').append(in.neuron()).append("'s page</a></nav>\n<h1><span class=\"label\">try a text</span> <span class=\"sub\">");
         Html.text(sb, meta.model());
-        sb.append(" \u00B7 layer ").append(meta.layer()).append("</span></h1>\n<p class=\"meta\"><span>run on <b>");
+        sb.append(layers > 1 ? " \u00B7 " + layers + " layers" : " \u00B7 layer 0").append("</span></h1>\n<p class=\"meta\"><span>run on <b>");
         Html.text(sb, meta.dataset());
-        sb.append("</b></span><span><b>").append(dMlp).append("</b> neurons</span></p>\n</header>\n<main>\n");
+        sb.append("</b></span><span><b>").append(dMlp).append("</b> neurons").append(layers > 1 ? " per layer" : "")
+                .append("</span></p>\n</header>\n<main>\n");
         sb.append("<form id=\"try\" class=\"card\" method=\"get\" action=\"trace\" autocomplete=\"off\">\n")
                 .append("<label for=\"text\">text <span class=\"hint\">[BOS] + tokenizer(text), as TransformerLens's to_tokens; at most ")
                 .append(maxTextBytes).append(" bytes</span></label>\n<textarea id=\"text\" name=\"text\" rows=\"5\" spellcheck=\"false\" autofocus>");
         Html.text(sb, in.text());
-        sb.append("</textarea>\n<div class=\"row\"><label>neuron <input id=\"neuron\" name=\"neuron\" type=\"number\" min=\"0\" max=\"")
+        sb.append("</textarea>\n<div class=\"row\">");
+        if (layers > 1) {   // a model of one layer has nothing to pick
+            sb.append("<label>layer <select id=\"layer\" name=\"layer\">");
+            for (int l = 0; l < layers; l++) {
+                sb.append("<option value=\"").append(l).append('"').append(l == in.layer() ? " selected" : "").append('>').append(l).append("</option>");
+            }
+            sb.append("</select></label>");
+        }
+        sb.append("<label>neuron <input id=\"neuron\" name=\"neuron\" type=\"number\" min=\"0\" max=\"")
                 .append(dMlp - 1).append("\" value=\"").append(in.neuron()).append("\" required></label>")
                 .append("<label>top <input id=\"top\" name=\"top\" type=\"number\" min=\"1\" max=\"").append(maxTop)
                 .append("\" value=\"").append(in.top()).append("\" required></label>")
                 .append("<button type=\"submit\">trace</button><span id=\"status\" class=\"hint\" role=\"status\"></span></div>\n</form>\n");
         sb.append("<section id=\"results\" aria-live=\"polite\">");
-        results(sb, meta, in, result);
+        results(sb, shape, in, result);
         sb.append("</section>\n</main>\n<footer><p>Made by neuroscan serve: activations are <code>blocks.")
-                .append(meta.layer()).append(".mlp.hook_post</code>, recomputed as you type. Hover a token for its value.</p></footer>\n");
+                .append(layers > 1 ? "L" : "0").append(".mlp.");
+        Html.text(sb, shape.hook());
+        sb.append("</code>, recomputed as you type. Hover a token for its value.</p></footer>\n");
         Map<String, Object> data = new LinkedHashMap<>();
-        data.put("layer", meta.layer());
+        data.put("n_layers", layers);
         data.put("d_mlp", dMlp);
         data.put("debounce_ms", debounceMs);
         try {
@@ -81,12 +112,12 @@ public final class TracePage {
     }
 
     /** The results alone: what the script puts into {@code #results} after each fetch. */
-    public static String results(Site.Meta meta, Input in, Result result) {
-        return results(new StringBuilder(8192), meta, in, result).toString();
+    public static String results(Shape shape, Input in, Result result) {
+        return results(new StringBuilder(8192), shape, in, result).toString();
     }
 
-    private static StringBuilder results(StringBuilder sb, Site.Meta meta, Input in, Result r) {
-        sb.append("<div class=\"result\" data-neuron=\"").append(in.neuron()).append("\">\n");
+    private static StringBuilder results(StringBuilder sb, Shape shape, Input in, Result r) {
+        sb.append("<div class=\"result\" data-layer=\"").append(in.layer()).append("\" data-neuron=\"").append(in.neuron()).append("\">\n");
         if (r == null) return sb.append("<p class=\"hint\">Type a text above.</p>\n</div>\n");
         Trace t = r.trace();
         float[] a = t.activations();
@@ -97,8 +128,8 @@ public final class TracePage {
             if (Float.isFinite(a[p])) absMax = Math.max(absMax, Math.abs(a[p]));
         }
         Scale scale = new Scale(Float.isFinite(r.runMax()) && r.runMax() > 0 ? r.runMax() : absMax);
-        sb.append("<section class=\"card\" id=\"neuron\">\n<h2>L").append(meta.layer()).append('N').append(t.neuron())
-                .append(" on this text <a class=\"hint\" href=\"").append(Site.pageName(t.neuron())).append("\">its top examples</a></h2>\n")
+        sb.append("<section class=\"card\" id=\"neuron\">\n<h2>L").append(in.layer()).append('N').append(in.neuron())
+                .append(" on this text <a class=\"hint\" href=\"").append(shape.page(in.layer(), in.neuron())).append("\">its top examples</a></h2>\n")
                 .append("<p class=\"meta\"><span>").append(a.length).append(" tokens</span><span>max <b class=\"pos\">");
         Fmt.fixed(sb, a[maxPos], 4);
         sb.append("</b> at token <b>").append(maxPos).append("</b> ");
@@ -117,16 +148,20 @@ public final class TracePage {
                 .append("<table class=\"neurons\" id=\"top-neurons\"><thead><tr><th>neuron</th><th>max here</th><th>at token</th>")
                 .append("<th>top in the run</th><th></th></tr></thead>\n<tbody>\n");
         for (Hit h : r.hits()) {
-            sb.append("<tr data-n=\"").append(h.neuron()).append("\"><td class=\"num\"><a href=\"").append(Site.pageName(h.neuron()))
-                    .append("\">").append(h.neuron()).append("</a></td><td class=\"num\">");
+            sb.append("<tr data-layer=\"").append(h.layer()).append("\" data-n=\"").append(h.neuron()).append("\"><td class=\"num\"><a href=\"")
+                    .append(shape.page(h.layer(), h.neuron())).append("\">");
+            if (shape.nLayers() > 1) sb.append('L').append(h.layer()).append('N');
+            sb.append(h.neuron()).append("</a></td><td class=\"num\">");
             Fmt.fixed(sb, h.max(), 4);
             sb.append("</td><td>");
             TokenHtml.chip(sb, t.tokens().get(h.pos()));
             sb.append(" <span class=\"hint\">").append(h.pos()).append("</span></td><td class=\"num\">");
             if (Float.isNaN(h.runMax())) sb.append('\u2013');
             else Fmt.fixed(sb, h.runMax(), 4);
-            sb.append("</td><td><button type=\"submit\" form=\"try\" name=\"pick\" value=\"").append(h.neuron()).append('"');
-            if (h.neuron() == t.neuron()) sb.append(" disabled");
+            // pick is the flat index, layer * d_mlp + n: one value the server splits
+            sb.append("</td><td><button type=\"submit\" form=\"try\" name=\"pick\" value=\"").append(h.layer() * shape.dMlp() + h.neuron())
+                    .append("\" data-layer=\"").append(h.layer()).append("\" data-neuron=\"").append(h.neuron()).append('"');
+            if (h.layer() == in.layer() && h.neuron() == in.neuron()) sb.append(" disabled");
             sb.append(">colour by it</button></td></tr>\n");
         }
         return sb.append("</tbody></table>\n</section>\n</div>\n");

@@ -6,11 +6,12 @@
   var doc = document, form = doc.getElementById('try'), out = doc.getElementById('results');
   var status = doc.getElementById('status'), data = {};
   try { data = JSON.parse(doc.getElementById('page-data').textContent); } catch (e) { data = {}; }
-  var text = form.elements.text, neuron = form.elements.neuron, top = form.elements.top, page = doc.getElementById('page');
+  var text = form.elements.text, layer = form.elements.layer, neuron = form.elements.neuron, top = form.elements.top, page = doc.getElementById('page');
   var timer = 0, ctl = null, seq = 0;
 
   function query() {
     var p = new URLSearchParams();
+    if (layer) p.set('layer', layer.value);
     p.set('neuron', neuron.value);
     p.set('top', top.value);
     p.set('text', text.value);
@@ -24,7 +25,8 @@
     ctl = new AbortController();
     var mine = ++seq, p = query();
     try { history.replaceState(null, '', 'trace?' + p); } catch (e) { /* a very long text: keep the old URL */ }
-    if (page) { page.href = (+neuron.value) + '.html'; page.textContent = 'L' + data.layer + 'N' + (+neuron.value) + '\'s page'; }
+    var l = layer ? +layer.value : 0, n = +neuron.value;   // the page's path as the site lays it out
+    if (page) { page.href = (data.n_layers > 1 ? l + '/' : '') + n + '.html'; page.textContent = 'L' + l + 'N' + n + '\'s page'; }
     p.set('part', 'results');
     status.textContent = 'computing\u2026';
     fetch('trace?' + p, { signal: ctl.signal, headers: { Accept: 'text/html' } }).then(function (r) {
@@ -49,12 +51,16 @@
     timer = setTimeout(refresh, data.debounce_ms || 200);
   }
   text.addEventListener('input', later);
+  if (layer) layer.addEventListener('change', refresh);
   neuron.addEventListener('input', later);
   top.addEventListener('input', later);
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
     var b = ev.submitter;
-    if (b && b.name === 'pick') neuron.value = b.value;
+    if (b && b.name === 'pick') {
+      neuron.value = b.getAttribute('data-neuron');
+      if (layer) layer.value = b.getAttribute('data-layer');
+    }
     refresh();
   });
   doc.documentElement.setAttribute('data-js', 'ready');

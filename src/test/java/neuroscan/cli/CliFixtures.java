@@ -24,6 +24,15 @@ public final class CliFixtures {
         return demoModel(dir, (name, values) -> { });
     }
 
+    /** A random model of config {@code c} (e.g. several layers) with the fixture tokenizer beside it. */
+    public static Path model(Path dir, ModelConfig c, long seed) throws IOException {
+        TorchCheckpointWriter.writeRandom(dir, c, seed, (name, values) -> { });
+        for (String f : new String[]{"tokenizer.json", "special_tokens_map.json", "tokenizer_config.json"}) {
+            Files.copy(TOKENIZER.resolve(f), dir.resolve(f));
+        }
+        return dir;
+    }
+
     /** The demo model with {@code edit} applied to its MLP weights (e.g. a NaN in {@code blocks.0.mlp.b_in}). */
     static Path demoModel(Path dir, java.util.function.BiConsumer<String, float[]> edit) throws IOException {
         TorchCheckpointWriter.writeRandom(dir, DEMO, 424, edit);

@@ -68,7 +68,7 @@ class ServeApiTest {
 
     /** The oracle: the reference forward pass over [BOS] + tokenizer(text). */
     static float[] reference(int[] ids) {
-        return new ReferenceForward(model.weights()).hookPost(ids);
+        return new ReferenceForward(model.weights()).activations(ids);
     }
 
     @Test

@@ -136,7 +136,7 @@ class ServeBrowserTest {
 
     /** The reference forward pass of {@code text}: the oracle for every number the page shows. */
     static float[] reference(String text) {
-        return new ReferenceForward(model.weights()).hookPost(tokenizer.toTokens(text, model.cfg().nCtx()));
+        return new ReferenceForward(model.weights()).activations(tokenizer.toTokens(text, model.cfg().nCtx()));
     }
 
     /** Waits until the page shows neuron {@code n} on {@code text}: every token, its value and colour from the reference. */

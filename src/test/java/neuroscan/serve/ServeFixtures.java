@@ -31,9 +31,20 @@ final class ServeFixtures {
 
     static final int DOCS = 40, K = 4;
 
+    /** A model of two layers (d_mlp 48, n_ctx 40): site and serve lay it out as {@code L/N.html}. */
+    static final neuroscan.model.ModelConfig TWO_LAYERS = new neuroscan.model.ModelConfig(2, 32, 4, 8, 48, 40, 300, "gelu", "LN", 1e-5, null);
+
     /** Makes the model and the run under {@code dir}; returns the run. */
     static Path run(Path dir) throws Exception {
-        Path model = CliFixtures.demoModel(dir.resolve("model"));
+        return scan(CliFixtures.demoModel(dir.resolve("model")), dir);
+    }
+
+    /** The same over {@link #TWO_LAYERS}. */
+    static Path runTwoLayers(Path dir) throws Exception {
+        return scan(CliFixtures.model(dir.resolve("model"), TWO_LAYERS, 77), dir);
+    }
+
+    private static Path scan(Path model, Path dir) throws Exception {
         Path run = dir.resolve("run");
         var r = CliFixtures.run("scan", "--model", model.toString(), "--dataset", CliFixtures.PARQUET.toString(),
                 "--max-docs", "" + DOCS, "--top-k", "" + K, "--out", run.toString(), "--quiet", "--backend", "cpu");

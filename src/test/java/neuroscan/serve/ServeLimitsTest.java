@@ -47,13 +47,13 @@ class ServeLimitsTest {
         }
 
         @Override
-        public int dMlp() {
-            return inner.dMlp();
+        public int neurons() {
+            return inner.neurons();
         }
 
         @Override
-        public void docMax(List<int[]> docs, float[] max, int[] argmax) {
-            inner.docMax(docs, max, argmax);
+        public void docMax(List<int[]> docs, float[] max, int[] argmax, int[] positive) {
+            inner.docMax(docs, max, argmax, positive);
         }
 
         @Override
