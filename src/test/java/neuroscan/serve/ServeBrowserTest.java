@@ -118,7 +118,7 @@ class ServeBrowserTest {
         web.get(url("/5.html"));
         assertTrue(web.getTitle().startsWith("L0N5"), web.getTitle());
         assertEquals("ready", web.findElement(By.tagName("html")).getAttribute("data-js"), "the page's script ran");
-        assertEquals(ServeFixtures.K, web.findElements(By.cssSelector("article.ex")).size());
+        assertEquals(ServeFixtures.K, web.findElements(By.cssSelector("section.examples > article.ex")).size(), "the top k; the quantile examples apart");
         WebElement max = web.findElement(By.cssSelector("#ex-0 .toks.win > span.mx"));
         assertEquals(Fmt.fixed(store.examples(5).getFirst().max(), 4), max.getAttribute("title").split(" ")[0],
                 "the top example's max token shows the store's max");
@@ -233,6 +233,46 @@ class ServeBrowserTest {
         neuron.clear();
         neuron.sendKeys("12");
         showsTrace(typed, 12);
+    }
+
+    /**
+     * A 2-layer run: a layer's neuron page shows its statistics (density, the histogram's inline SVG, the quantile
+     * intervals) within its policy, its links go to the same neuron in the other layer, and the interactive page's layer
+     * picker colours the text by that layer's neuron (the reference forward of layer 1 as the oracle).
+     */
+    @Test
+    void twoLayersPagesStatisticsAndTheLayerPicker() throws Exception {
+        Path run2 = ServeFixtures.runTwoLayers(tmp.resolve("two"));
+        LoadedModel m2 = ModelLoader.load(ServeFixtures.model(run2));
+        try (ServeFixtures.Served s2 = ServeFixtures.serve(run2); Tokenizer tok2 = Tokenizer.load(ServeFixtures.model(run2))) {
+            web.get(s2.uri("/1/5.html").toString());
+            assertTrue(web.getTitle().startsWith("L1N5"), web.getTitle());
+            assertEquals("ready", web.findElement(By.tagName("html")).getAttribute("data-js"));
+            assertTrue(web.findElement(By.id("density")).isDisplayed());
+            assertFalse(web.findElements(By.cssSelector("#distribution svg rect[data-bin]")).isEmpty(), "the histogram's bars");
+            assertTrue(web.findElement(By.cssSelector("#distribution svg")).getSize().getWidth() > 0, "the SVG is drawn");
+            web.findElement(By.cssSelector("nav.layers a.layer")).click();
+            waiting().until(d -> d.getTitle().startsWith("L0N5"));
+            assertTrue(web.getCurrentUrl().endsWith("/0/5.html"), web.getCurrentUrl());
+            web.findElement(By.cssSelector("nav.layers a[href='../index.html']")).click();
+            waiting().until(d -> d.findElements(By.cssSelector("a[href='1/index.html']")).size() == 1);
+
+            String text = "THE QUICK brown fox";
+            web.get(s2.uri("/trace?neuron=7").toString());
+            new org.openqa.selenium.support.ui.Select(web.findElement(By.id("layer"))).selectByValue("1");
+            web.findElement(By.id("text")).sendKeys(text);
+            int[] ids = tok2.toTokens(text, m2.cfg().nCtx());
+            float[] post = new ReferenceForward(m2.weights()).hookPost(ids, 1);
+            int dMlp = m2.cfg().dMlp();
+            String sel = "#results .result[data-layer='1'][data-neuron='7'] .toks.trace > span";
+            waiting().until(d -> d.findElements(By.cssSelector(sel)).size() == ids.length);
+            List<WebElement> spans = web.findElements(By.cssSelector(sel));
+            for (int p = 0; p < ids.length; p++) {
+                assertEquals(Fmt.fixed(post[p * dMlp + 7], 4), spans.get(p).getAttribute("title").split(" ")[0], "token " + p);
+            }
+            assertTrue(web.findElement(By.id("page")).getAttribute("href").endsWith("/1/7.html"));
+            assertTrue(web.getCurrentUrl().contains("layer=1"), web.getCurrentUrl());
+        }
     }
 
     @Test

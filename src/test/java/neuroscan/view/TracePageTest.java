@@ -44,7 +44,7 @@ class TracePageTest {
         assertTrue(frag.contains("style=\"--a:.5\" title=\"2.0000  \u201C&lt;script&gt;\u201D\""), frag);
         assertTrue(frag.contains("title=\"0.0100  \u201C\u27E8ESC\u27E9[2J\u201D\""), frag);
         assertFalse(frag.contains("class=\"n\""), "-0.1 of 4 is 2.5%: not coloured, so not marked negative");
-        assertEquals(2, count(frag, "<tr data-n="));
+        assertEquals(2, count(frag, "<tr data-layer="));
         assertTrue(frag.contains("name=\"pick\" value=\"3\" data-layer=\"0\" data-neuron=\"3\" disabled"), "the neuron shown cannot be picked again");
         assertTrue(frag.contains("name=\"pick\" value=\"9\" data-layer=\"0\" data-neuron=\"9\">"), frag);
         assertTrue(frag.contains("<a href=\"9.html\">9</a>"), "one layer: the site's N.html, the neuron's number");
