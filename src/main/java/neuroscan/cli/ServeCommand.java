@@ -17,8 +17,9 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve a run on a local web server: the site's index and neuron pages, rendered on demand "
                 + "(the same HTML as `neuroscan site`), an interactive page (/trace: type a text, see a neuron's activation "
-                + "on every token and the neurons that fire most), and JSON: GET /api/trace?neuron=N&text=T (exactly "
-                + "`trace --format json`) and GET /api/neurons?text=T&top=K.",
+                + "on every token and the neurons that fire most), and JSON: GET /api/trace?layer=L&neuron=N&text=T (exactly "
+                + "`trace --layer L --format json`) and GET /api/neurons?text=T&top=K (every layer's neurons). A model of "
+                + "several layers is served as site lays it out: /L/index.html and /L/N.html.",
                 "Limits: text at most " + Limits.MAX_TEXT_BYTES + " bytes (UTF-8; 413 beyond), request URI at most "
                         + Limits.MAX_URI_CHARS + " characters (414), top at most " + Limits.MAX_TOP + "; forward passes run "
                         + "one per engine worker (--threads) with at most " + Limits.MAX_WAITING + " waiting, and at most "
