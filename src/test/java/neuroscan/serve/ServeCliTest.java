@@ -43,7 +43,7 @@ class ServeCliTest {
         for (String s : new String[]{"--run", "--model", "--tokenizer", "--host", "--port", "127.0.0.1", "8424",
                 "at most " + Limits.MAX_TEXT_BYTES + " bytes", "413 beyond", "(414)", "top at most " + Limits.MAX_TOP,
                 "at most " + Limits.MAX_WAITING + " waiting", Limits.MAX_IN_FLIGHT + " requests at once (503 beyond)",
-                "/api/trace?layer=L&neuron=N&text=T", "/api/neurons?text=T&top=K", "/L/N.html", "Ctrl-C"}) {
+                "/api/trace?layer=L&neuron=N&text=T", "/api/neurons?text=T&top=K", "as site lays it out: /L/index.html", "Ctrl-C"}) {
             assertTrue(help.contains(s), "help says " + s + ": " + help);
         }
     }
