@@ -13,7 +13,7 @@ import java.io.PrintWriter;
 @Command(name = "neuroscan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Find the dataset examples that activate each neuron of a small transformer most, "
                 + "store them, and show them like neuroscope.io.",
-        subcommands = {ScanCommand.class, ShowCommand.class, SiteCommand.class, CompareCommand.class, TraceCommand.class, MergeCommand.class, DevicesCommand.class, KernelsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ScanCommand.class, ShowCommand.class, SiteCommand.class, CompareCommand.class, TraceCommand.class, ServeCommand.class, MergeCommand.class, DevicesCommand.class, KernelsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -36,9 +36,7 @@ final class SiteCommand implements Callable<Integer> {
             List<NeuronReport> all = reports.all();
             long t1 = System.nanoTime();
             Path dir = ModelOptions.path(out);
-            var m = reports.manifest();
-            int layers = reports.hook().nLayers();
-            Site.Result r = Site.writeLayers(dir, layers, reports.dMlp(), all::get, new Site.Meta(m.model().id(), m.dataset().id(), 0, layers));
+            Site.Result r = Site.writeLayers(dir, reports.hook().nLayers(), reports.dMlp(), all::get, reports.siteMeta());
             spec.commandLine().getOut().printf("wrote %d pages (%.1f MB) to %s in %.1f s (forward passes %.1f s, pages %.1f s)%n",
                     r.pages(), r.bytes() / 1e6, dir.resolve("index.html").toAbsolutePath(),
                     (System.nanoTime() - t0) / 1e9, (t1 - t0) / 1e9, r.wallNanos() / 1e9);

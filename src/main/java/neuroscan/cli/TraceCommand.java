@@ -1,9 +1,9 @@
 package neuroscan.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
+import neuroscan.report.TextActivations;
+import neuroscan.view.Trace;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,36 +43,24 @@ final class TraceCommand implements Callable<Integer> {
         if (!format.equals("text") && !format.equals("json")) throw new NeuroscanException("--format must be text or json, not " + format);
         var r = modelOptions.resolve(ModelOptions.known());
         var hook = neuroscan.store.Hook.of(r.model().cfg());
-        int g = neuroscan.report.RunReports.flat(hook, layer, neuron), width = hook.neurons();
-        int nCtx = r.model().cfg().nCtx();
-        int[] ids = r.tokenizer().toTokens(text, nCtx + 1);
-        if (ids.length > nCtx) {   // never silently: say the text was cut
-            ids = java.util.Arrays.copyOf(ids, nCtx);
-            spec.commandLine().getErr().println("neuroscan: warning: the text is longer than the model's context; only its first "
-                    + nCtx + " tokens (BOS included) are traced");
-        }
-        float[] acts = new float[ids.length];
+        int g = neuroscan.report.RunReports.flat(hook, layer, neuron);
+        TextActivations t;
         try (Engine engine = engineOptions.open(r.model().weights(), false)) {
-            float[] post = engine.hookPost(ids);
-            for (int p = 0; p < ids.length; p++) acts[p] = post[p * width + g];
+            t = TextActivations.of(r.tokenizer(), r.model().cfg().nCtx(), engine, text);
         }
-        String[] tokens = r.tokenizer().displayTokens(ids);
+        if (t.truncated()) {   // never silently: say the text was cut
+            spec.commandLine().getErr().println("neuroscan: warning: the text is longer than the model's context; only its first "
+                    + t.ids().length + " tokens (BOS included) are traced");
+        }
+        Trace trace = t.trace(g);
         PrintWriter out = spec.commandLine().getOut();
         if (format.equals("json")) {
-            ObjectMapper json = new ObjectMapper();
-            ObjectNode o = json.createObjectNode();
-            var tokNode = o.putArray("tokens");
-            for (String t : tokens) tokNode.add(t);
-            var idsNode = o.putArray("token_ids");
-            for (int id : ids) idsNode.add(id);
-            var actNode = o.putArray("activations");
-            for (float v : acts) actNode.add(v);
-            out.println(json.writeValueAsString(o));
+            out.println(trace.toJson());
         } else {
-            out.printf("%s on %d tokens (%s, %s)%n", hook.label(g), ids.length, r.modelSource().spec(), hook.key(layer));
+            out.printf("%s on %d tokens (%s, %s)%n", hook.label(g), t.ids().length, r.modelSource().spec(), hook.key(layer));
             out.printf("%5s  %10s  %s%n", "pos", "activation", "token");
-            for (int p = 0; p < ids.length; p++) {
-                out.printf("%5d  %10.4f  %s%n", p, acts[p], Printable.quote(tokens[p]));
+            for (int p = 0; p < t.ids().length; p++) {
+                out.printf("%5d  %10.4f  %s%n", p, trace.activations()[p], Printable.quote(trace.tokens().get(p)));
             }
         }
         out.flush();

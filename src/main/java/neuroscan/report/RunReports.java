@@ -16,6 +16,7 @@ import neuroscan.store.TopK;
 import neuroscan.view.LogitEffect;
 import neuroscan.view.NeuroscopePage;
 import neuroscan.view.NeuronReport;
+import neuroscan.view.Site;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,6 +144,70 @@ public final class RunReports implements AutoCloseable {
 
     public Hook hook() {
         return hook;
+    }
+
+    /** What the site's index says about the whole run. */
+    public Site.Meta siteMeta() {
+        return new Site.Meta(manifest.model().id(), manifest.dataset().id(), 0, hook.nLayers());
+    }
+
+    /** How many forward passes may run at once (the engines' workers): more callers of {@link #text} would fail. */
+    public int workers() {
+        return engines.workers();
+    }
+
+    /** The model's context: the most tokens a text is traced over. */
+    public int nCtx() {
+        return model.cfg().nCtx();
+    }
+
+    /** The store's largest max activation of flat neuron {@code neuron} (NaN when it has no finite example). */
+    public float topMax(int neuron) {
+        checkNeuron(neuron);
+        for (TopK.Example e : topK.examples(neuron)) if (e.pos() >= 0 && !Float.isNaN(e.max())) return e.max();
+        return Float.NaN;
+    }
+
+    /** A text through the model on one of the engines (at most {@link #workers} callers at once). */
+    public TextActivations text(String text) {
+        Engine e = engines.acquire();
+        try {
+            return TextActivations.of(tokenizer, model.cfg().nCtx(), e, text);
+        } finally {
+            engines.release(e);
+        }
+    }
+
+    /**
+     * Layer {@code layer}'s rows of the site's index without a forward pass: the store gives each neuron's top
+     * example, its max token and its density, one pass over W_U the logit effects. The same rows as
+     * {@link Site}'s from {@link #all}'s reports.
+     */
+    public Site.Row[] indexRows(int layer) {
+        var w = model.weights();
+        var logits = w.W_U() == null ? null : LogitEffect.computeAll(w, layer, tokenizer::display, 1, 0);
+        int dMlp = hook.dMlp();
+        Site.Row[] rows = new Site.Row[dMlp];
+        Map<Integer, String[]> display = new HashMap<>();
+        for (int n = 0; n < dMlp; n++) {
+            int g = hook.flat(layer, n);
+            TopK.Example top = null;
+            int shown = 0;
+            for (TopK.Example e : topK.examples(g)) {
+                if (e.pos() < 0 || Float.isNaN(e.max())) continue;   // as build() leaves them out
+                if (top == null) top = e;
+                shown++;
+            }
+            String maxToken = null;
+            if (top != null) {
+                String[] d = display.computeIfAbsent(top.doc(), doc -> tokenizer.displayTokens(scannedTokens(doc)));
+                maxToken = d.length == 0 ? null : d[top.pos()];
+            }
+            var l = logits == null ? null : logits.get(n).top();
+            rows[n] = new Site.Row(n, top == null ? Float.NaN : top.max(), maxToken, l == null || l.isEmpty() ? null : l.getFirst().token(),
+                    shown, stats == null ? null : stats.density(g));
+        }
+        return rows;
     }
 
     /** What the activations are recomputed on, e.g. "reference, 4 workers". */

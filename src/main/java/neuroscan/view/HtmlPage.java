@@ -63,15 +63,20 @@ public final class HtmlPage {
     }
 
     static void head(StringBuilder sb, String title, String... scripts) {
+        head(sb, title, Assets.csp(scripts), "");
+    }
+
+    /** The head with a given policy and extra CSS after the pages' own. */
+    static void head(StringBuilder sb, String title, String csp, String extraCss) {
         sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"").append(Assets.csp(scripts)).append("\">\n")
+                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"").append(csp).append("\">\n")
                 .append("<meta name=\"color-scheme\" content=\"light dark\">\n")
                 .append("<meta name=\"generator\" content=\"neuroscan\">\n")
                 .append(Assets.FAVICON).append('\n')
                 .append("<title>");
         Html.text(sb, title);
-        sb.append("</title>\n<style>").append(Assets.PAGE_CSS).append("</style>\n</head>\n");
+        sb.append("</title>\n<style>").append(Assets.PAGE_CSS).append(extraCss).append("</style>\n</head>\n");
     }
 
     private static void header(StringBuilder sb, NeuronReport r) {

@@ -38,8 +38,17 @@ public final class Site {
     public record Result(int pages, long bytes, long renderNanos, long wallNanos) {
     }
 
-    /** One row of the index table. */
-    record Row(int neuron, float max, String maxToken, String topLogit, int examples, Double density) {
+    /**
+     * One row of the index table: what the index says about a neuron, all of it known without a forward
+     * pass (so {@code serve} builds the index from the store alone; {@link #row} takes it from a report).
+     *
+     * @param max      the top example's max activation (NaN: no example)
+     * @param maxToken the token at that max, or null
+     * @param topLogit the most promoted token of the direct logit effect, or null
+     * @param examples how many examples the page shows
+     * @param density  the fraction of scanned tokens where it fires, or null (a run without statistics)
+     */
+    public record Row(int neuron, float max, String maxToken, String topLogit, int examples, Double density) {
     }
 
     /**
@@ -96,6 +105,13 @@ public final class Site {
             render += r.renderNanos();
             pages += r.pages();
         }
+        byte[] index = layersIndex(meta, nLayers, dMlp).getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(outDir.resolve("index.html"), out -> out.write(index));   // last: the site is whole
+        return new Result(pages, bytes + index.length, render, System.nanoTime() - t0);
+    }
+
+    /** The top index of a site of several layers: a link to each layer's index. */
+    public static String layersIndex(Meta meta, int nLayers, int dMlp) {
         var sb = new StringBuilder(2048);
         HtmlPage.head(sb, meta.model() + " \u00B7 neuroscan");
         sb.append("<body>\n").append(MARKER).append("\n<header class=\"top\">\n<h1><span class=\"label\">");
@@ -106,9 +122,7 @@ public final class Site {
                 .append("<section class=\"card\">\n<nav class=\"nav layers\" aria-label=\"layers\">");
         for (int l = 0; l < nLayers; l++) sb.append("<a href=\"").append(l).append("/index.html\">layer ").append(l).append("</a>");
         sb.append("</nav>\n</section>\n</main>\n<footer><p>Made by neuroscan.</p></footer>\n</body>\n</html>\n");
-        byte[] index = sb.toString().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(outDir.resolve("index.html"), out -> out.write(index));   // last: the site is whole
-        return new Result(pages, bytes + index.length, render, System.nanoTime() - t0);
+        return sb.toString();
     }
 
     private static Result writeLayer(Path outDir, int dMlp, IntFunction<NeuronReport> reports, Meta meta) {
@@ -123,12 +137,10 @@ public final class Site {
             try {
                 NeuronReport r = reports.apply(n);
                 if (r.neuron() != n) throw new IllegalStateException("report for neuron " + n + " is " + r.label());
-                if (r.dMlp() == null) r = r.withExtras(dMlp, r.neuroscope());
-                if (meta.nLayers() > 1 && r.nLayers() == null) r = r.withLayers(meta.nLayers());
                 long s = System.nanoTime();
-                byte[] page = HtmlPage.render(r).getBytes(StandardCharsets.UTF_8);
+                byte[] page = page(r, dMlp, meta.nLayers()).getBytes(StandardCharsets.UTF_8);
                 renderNanos.addAndGet(System.nanoTime() - s);
-                AtomicFiles.write(outDir.resolve(n + ".html"), out -> out.write(page));
+                AtomicFiles.write(outDir.resolve(pageName(n)), out -> out.write(page));
                 bytes.addAndGet(page.length);
                 rows[n] = row(r);
             } catch (Throwable t) {
@@ -154,6 +166,44 @@ public final class Site {
         sb.append("</nav>\n");
     }
 
+    /**
+     * A neuron's page as the site has it: a report without {@code d_mlp} gets {@code dMlp} (for its links),
+     * one without a layer count gets {@code nLayers} when there are several (for the links between layers).
+     */
+    public static String page(NeuronReport r, int dMlp, int nLayers) {
+        if (r.dMlp() == null) r = r.withExtras(dMlp, r.neuroscope());
+        if (nLayers > 1 && r.nLayers() == null) r = r.withLayers(nLayers);
+        return HtmlPage.render(r);
+    }
+
+    /** The file name of neuron {@code n}'s page, which every link of the site points at. */
+    public static String pageName(int n) {
+        return n + ".html";
+    }
+
+    /**
+     * The neuron whose page {@code name} is ({@link #pageName}'s inverse), or -1: only the canonical
+     * decimal ({@code 7.html}, not {@code 07.html} or {@code +7.html}), so one page has one name.
+     */
+    public static int neuronOf(String name) {
+        return name.endsWith(".html") ? canonical(name.substring(0, name.length() - ".html".length())) : -1;
+    }
+
+    /** A whole number written the one way the site writes it (no sign, no leading zero), or -1. */
+    public static int canonical(String n) {
+        if (n.isEmpty() || n.length() > 9 || (n.length() > 1 && n.charAt(0) == '0')) return -1;
+        for (int i = 0; i < n.length(); i++) if (n.charAt(i) < '0' || n.charAt(i) > '9') return -1;
+        return Integer.parseInt(n);
+    }
+
+    /**
+     * Neuron {@code n} of layer {@code layer}'s page, from the site's root: {@code N.html} in a site of one
+     * layer, {@code L/N.html} in one of several ({@link #writeLayers}'s layout).
+     */
+    public static String pagePath(int layer, int n, int nLayers) {
+        return nLayers > 1 ? layer + "/" + pageName(n) : pageName(n);
+    }
+
     static Row row(NeuronReport r) {
         var ex = r.examples();
         var top = ex.isEmpty() ? null : ex.getFirst();
@@ -163,7 +213,7 @@ public final class Site {
     }
 
     /** The index: search box, and a sortable table of every neuron with its top activation and tokens. */
-    static String index(Meta meta, Row[] rows) {
+    public static String index(Meta meta, Row[] rows) {
         var sb = new StringBuilder(4096 + rows.length * 320);
         HtmlPage.head(sb, meta.model() + " \u00B7 layer " + meta.layer() + " \u00B7 neuroscan", Assets.INDEX_JS);
         sb.append("<body>\n").append(MARKER).append("\n<header class=\"top\">\n<nav class=\"nav\"><a href=\"0.html\">first neuron</a>")

@@ -10,16 +10,29 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** Headless Chromium for page tests: one launch per call, a fresh profile each time, no network. */
-final class Chromium {
+public final class Chromium {
     private Chromium() {
     }
 
     /** {@code NEUROSCAN_CHROMIUM}, else the usual Debian/Ubuntu locations. */
-    static Optional<Path> find() {
+    public static Optional<Path> find() {
         List<String> candidates = new ArrayList<>();
         String env = System.getenv("NEUROSCAN_CHROMIUM");
         if (env != null && !env.isBlank()) candidates.add(env);
         candidates.addAll(List.of("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"));
+        for (String c : candidates) {
+            Path p = Path.of(c);
+            if (Files.isExecutable(p)) return Optional.of(p);
+        }
+        return Optional.empty();
+    }
+
+    /** ChromeDriver for Selenium: {@code NEUROSCAN_CHROMEDRIVER}, else Debian's chromium-driver package. */
+    public static Optional<Path> findDriver() {
+        List<String> candidates = new ArrayList<>();
+        String env = System.getenv("NEUROSCAN_CHROMEDRIVER");
+        if (env != null && !env.isBlank()) candidates.add(env);
+        candidates.addAll(List.of("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"));
         for (String c : candidates) {
             Path p = Path.of(c);
             if (Files.isExecutable(p)) return Optional.of(p);
