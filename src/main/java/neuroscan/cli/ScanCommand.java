@@ -11,8 +11,9 @@ import java.util.concurrent.Callable;
 
 /** {@code neuroscan scan}: the top-k documents of every neuron, into a run directory. */
 @Command(name = "scan", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Scan a dataset: for every neuron, the k documents with the highest activation "
-                + "(max over positions of blocks.0.mlp.hook_post) and where it peaks.",
+        description = {"Scan a dataset: for every neuron of every layer, the k documents with the highest activation "
+                + "(max over positions of blocks.{l}.mlp.hook_post; hook_mid for SoLU models) and where it peaks, "
+                + "plus each neuron's density, histogram of document maxima and quantile examples.",
                 "Writes RUN/manifest.json, RUN/store.safetensors and RUN/tokens.safetensors atomically, "
                         + "checkpointing as it goes; --resume continues after a crash or kill."})
 final class ScanCommand implements Callable<Integer> {
