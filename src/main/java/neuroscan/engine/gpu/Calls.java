@@ -26,7 +26,7 @@ public final class Calls {
     public static final int SOLU_WG = SoluLnMax.SOLU_WG, SOLU_KEEP_PRE = SoluLnMax.SOLU_KEEP_PRE,
             SOLU_STORE_MID = SoluLnMax.SOLU_STORE_MID, SOLU_STORE_POST = SoluLnMax.SOLU_STORE_POST;
     /** Work-group sizes of the kernels whose geometry is the host's choice alone. */
-    public static final int EMBED_WG = 64, TOPK_WG = 64;
+    public static final int EMBED_WG = 64, TOPK_WG = 64, NORM_WG = 64;
 
     /** The activation selector of a TransformerLens act_fn ("gelu" exact, "gelu_new" tanh). */
     public static int act(String actFn) {
@@ -57,6 +57,11 @@ public final class Calls {
 
     public static int[][] soluGrid(int nDocs) {
         return new int[][]{{nDocs}, {SOLU_WG}};
+    }
+
+    /** norm_bound: one work-item per vector. */
+    public static int[][] normGrid(int count) {
+        return new int[][]{{ceil(count, NORM_WG)}, {NORM_WG}};
     }
 
     public static int[][] topkGrid(int dMlp) {
