@@ -36,9 +36,9 @@ public final class MlpScreen {
      * docMax[d, n] = -inf, docArg[d, n] = -1 (a document the merge skips, as it skips one without
      * positions). The product runs on the tensor cores (ctx.mmaTf32): one work-group per (64 neurons,
      * document) as mlp_in_gelu_max, its 8 warps each a 16 x 32 band of each 64-row tile, 4 accumulator
-     * fragments per lane. Each element's bound ({@link ScreenBound#activationUpper}) is folded into a max
-     * per column, merged across the work-group, and compared with the store's k-th entry (topMax/topDoc,
-     * row k - 1). Grid: (ceil(N / 64) * 16, nDocs * 16), work-group (16, 16).
+     * fragments per lane. Each element's interval ({@link ScreenBound#halfWidth}) is folded into a hull
+     * per column, merged across the work-group, bounded through the activation once
+     * ({@link ScreenBound#activationUpper}) and compared with the store's k-th entry (topMax/topDoc, row k - 1). Grid: (ceil(N / 64) * 16, nDocs * 16), work-group (16, 16).
      */
     @Kernel(workGroup = {GEMM_WN, GEMM_WM})
     public static void mlpScreen(KernelContext ctx, float[] A, float[] W_in, float[] b_in, int[] offsets, float[] rowNorm,
@@ -46,15 +46,20 @@ public final class MlpScreen {
                                  float[] docMax, int[] docArg, int[] cand) {
         float[] As = ctx.localFloats(GEMM_TM * SCREEN_AS);
         float[] Bs = ctx.localFloats(GEMM_TK * GEMM_TN);
-        float[] red = ctx.localFloats(32 * GEMM_TN);
+        float[] redLo = ctx.localFloats(32 * GEMM_TN);
+        float[] redHi = ctx.localFloats(32 * GEMM_TN);
         final int lid = ctx.localId(1) * GEMM_WN + ctx.localId(0);
         final int warp = lid / 32, lane = lid % 32, g = lane / 4, t = lane % 4;
         final int wr = (warp / 2) * 16, wc = (warp % 2) * 32;   // the warp's band of the tile
         final int doc = ctx.groupId(1), col0 = ctx.groupId(0) * GEMM_TN;
         final int start = offsets[doc], end = offsets[doc + 1];
 
-        float[] upper = new float[8];   // per column this lane sees (4 fragments x 2): the max bound so far
-        for (int j = 0; j < 8; j++) upper[j] = Float.NEGATIVE_INFINITY;
+        // Per column this lane sees (4 fragments x 2): the hull of its elements' intervals so far.
+        float[] lo = new float[8], hi = new float[8];
+        for (int j = 0; j < 8; j++) {
+            lo[j] = Float.POSITIVE_INFINITY;
+            hi[j] = Float.NEGATIVE_INFINITY;
+        }
         for (int row0 = start; row0 < end; row0 += GEMM_TM) {   // uniform over the group: barriers and mma are safe
             float[] acc = new float[16];
             for (int j = 0; j < 16; j++) acc[j] = 0.0f;
@@ -77,29 +82,41 @@ public final class MlpScreen {
                 }
                 ctx.barrier();   // before the next slab overwrites As and Bs
             }
-            for (int j = 0; j < 4; j++) {
-                for (int i = 0; i < 4; i++) {
-                    final int r = row0 + wr + g + 8 * (i / 2), c = col0 + wc + 8 * j + 2 * t + i % 2;
-                    if (r >= end || c >= N) continue;
-                    final float rad = ScreenBound.radius(rowNorm[r], colNorm[c], relErr);
-                    final float u = ScreenBound.activationUpper(act, acc[4 * j + i] + b_in[c], rad);
-                    if (u > upper[2 * j + i % 2]) upper[2 * j + i % 2] = u;
+            for (int h = 0; h < 2; h++) {   // the lane's rows g and g + 8 of the warp's band
+                final int r = row0 + wr + g + 8 * h;
+                if (r >= end) continue;
+                final float rowR = rowNorm[r];
+                for (int j = 0; j < 4; j++) {
+                    for (int e = 0; e < 2; e++) {
+                        final int c = col0 + wc + 8 * j + 2 * t + e;
+                        if (c >= N) continue;
+                        final float v = acc[4 * j + 2 * h + e] + b_in[c];
+                        final float rad = ScreenBound.halfWidth(v, ScreenBound.radius(rowR, colNorm[c], relErr));
+                        final float l = v - rad, u = v + rad;
+                        if (l < lo[2 * j + e] || l != l) lo[2 * j + e] = l != l ? Float.NEGATIVE_INFINITY : l;
+                        if (u > hi[2 * j + e] || u != u) hi[2 * j + e] = u != u ? Float.POSITIVE_INFINITY : u;
+                    }
                 }
             }
         }
-        // 32 lanes see each column (4 row bands x 8 lane groups): merge them, then decide per column.
+        // 32 lanes see each column (4 row bands x 8 lane groups): merge their hulls, then bound and decide per column.
         for (int j = 0; j < 4; j++) {
-            for (int h = 0; h < 2; h++) red[((warp / 2) * 8 + g) * GEMM_TN + wc + 8 * j + 2 * t + h] = upper[2 * j + h];
+            for (int e = 0; e < 2; e++) {
+                redLo[((warp / 2) * 8 + g) * GEMM_TN + wc + 8 * j + 2 * t + e] = lo[2 * j + e];
+                redHi[((warp / 2) * 8 + g) * GEMM_TN + wc + 8 * j + 2 * t + e] = hi[2 * j + e];
+            }
         }
         ctx.barrier();
         for (int c = lid; c < GEMM_TN; c += GEMM_THREADS) {
             final int n = col0 + c;
             if (n >= N) continue;
-            float m = Float.NEGATIVE_INFINITY;
+            float l = Float.POSITIVE_INFINITY, u = Float.NEGATIVE_INFINITY;
             for (int y = 0; y < 32; y++) {
-                final float u = red[y * GEMM_TN + c];
-                if (u > m) m = u;
+                if (redLo[y * GEMM_TN + c] < l) l = redLo[y * GEMM_TN + c];
+                if (redHi[y * GEMM_TN + c] > u) u = redHi[y * GEMM_TN + c];
             }
+            // no position: nothing to bound (-inf, as mlp_in_gelu_max's max of no rows)
+            final float m = u == Float.NEGATIVE_INFINITY ? Float.NEGATIVE_INFINITY : ScreenBound.activationUpper(act, l, u);
             final int slot = (k - 1) * N + n;
             if (ScreenPredicate.needsExact(m, topMax[slot], topDoc[slot])) {
                 cand[doc * N + n] = 1;

@@ -27,15 +27,23 @@ public final class ScreenBound {
     }
 
     /**
-     * An upper bound on act(z) for the FP32 path's z = fl(s32 + bias), given v = fl(s + bias) from the
-     * screen and |s32 - s| <= radius: z lies in [v - rad, v + rad] (rad adds 2^-21 |v| for the two bias
-     * roundings and the float ops here), GELU falls then rises, so its max over the interval is at an end,
-     * and 2^-14 (1 + |ends|) covers the device's act() being off GELU (and not quite monotone) by far more
-     * than its few ulp. NaN anywhere: +inf (the pair is recomputed).
+     * The half-width of an interval around the screen's v = fl(s + bias) that surely holds the FP32 path's
+     * z = fl(s32 + bias), given |s32 - s| <= radius: z lies in [v - rad, v + rad], where rad adds 2^-21 |v|
+     * for the two bias roundings and the float operations of the bound itself (derivation: kernels/README.md).
+     * NaN or infinite v or radius: +inf.
      */
-    static float activationUpper(int act, float v, float radius) {
+    static float halfWidth(float v, float radius) {
         final float rad = (radius + 0x1p-21f * abs(v)) * (1.0f + 0x1p-18f) + 0x1p-120f;
-        final float lo = v - rad, hi = v + rad;
+        return rad == rad && rad < Float.POSITIVE_INFINITY ? rad : Float.POSITIVE_INFINITY;
+    }
+
+    /**
+     * An upper bound on act(z) for every z in [lo, hi]: GELU (and gelu_new) falls, then rises, so its max
+     * over an interval is at an end; 2^-14 (1 + |ends|) covers the device's act() being off the exact
+     * function (and not quite monotone) by far more than its few ulp. Used with the hull of a document's
+     * intervals (the lowest lo, the highest hi), which holds each of them. NaN anywhere: +inf.
+     */
+    static float activationUpper(int act, float lo, float hi) {
         final float fl = activation(act, lo), fh = activation(act, hi);
         if (fl != fl || fh != fh) return Float.POSITIVE_INFINITY;
         final float ends = abs(lo) > abs(hi) ? abs(lo) : abs(hi);

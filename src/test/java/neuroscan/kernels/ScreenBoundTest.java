@@ -82,19 +82,22 @@ class ScreenBoundTest {
                 s32f = Math.fma(a[k], b[k], s32f);
                 exact += (double) a[k] * b[k];
             }
-            float rad = ScreenBound.radius(ScreenBound.norm(a, 0, K, 1), ScreenBound.norm(b, 0, K, 1), relErr);
+            float radius = ScreenBound.radius(ScreenBound.norm(a, 0, K, 1), ScreenBound.norm(b, 0, K, 1), relErr);
             for (boolean adversarial : new boolean[]{false, true}) {
                 float v = tensor(a, b, adversarial, r) + bias;
-                double wide = (rad + 0x1p-21 * Math.abs(v)) * (1 + 0x1p-18) + 0x1p-120;
+                float rad = ScreenBound.halfWidth(v, radius), lo = v - rad, hi = v + rad;   // as mlp_screen computes them
                 for (float z : new float[]{s32 + bias, s32f + bias}) {
-                    assertTrue(Math.abs((double) z - v) <= wide, "trial " + trial + ": FP32 " + z + " vs screen " + v + " +- " + wide);
-                    worst = Math.max(worst, Math.abs((double) z - v) / wide);
+                    assertTrue(lo <= z && z <= hi, "trial " + trial + ": FP32 " + z + " outside the screen's [" + lo + ", " + hi + "]");
+                    worst = Math.max(worst, Math.abs((double) z - v) / rad);
                     for (int act : new int[]{Activations.ACT_GELU, Activations.ACT_GELU_NEW, Activations.ACT_NONE}) {
-                        float up = ScreenBound.activationUpper(act, v, rad);
+                        float up = ScreenBound.activationUpper(act, lo, hi);
                         assertTrue(Activations.activation(act, z) <= up, "trial " + trial + ": act " + act + "(" + z + ") > " + up);
+                        // a document's hull: this element's interval inside a wider one still bounds it
+                        float hull = ScreenBound.activationUpper(act, lo - (float) Math.abs(r.nextGaussian()), hi);
+                        assertTrue(Activations.activation(act, z) <= hull, "trial " + trial + ": hull");
                     }
                 }
-                assertTrue(Math.abs(exact + bias - v) <= wide, "trial " + trial + ": exact " + (exact + bias) + " vs " + v);
+                assertTrue(lo <= exact + bias && exact + bias <= hi, "trial " + trial + ": exact " + (exact + bias) + " vs " + v);
             }
         }
         assertTrue(worst > 1e-4, "the test's errors should come near enough to the bound to mean something: " + worst);
@@ -103,10 +106,13 @@ class ScreenBoundTest {
     @Test
     void nanInfiniteAndOverflowingInputsAreAlwaysCandidates() {
         float relErr = Screening.relErr(K);
-        assertTrue(ScreenBound.activationUpper(Activations.ACT_GELU, Float.NaN, 1f) == Float.POSITIVE_INFINITY);
-        assertTrue(ScreenBound.activationUpper(Activations.ACT_GELU, Float.POSITIVE_INFINITY, 1f) == Float.POSITIVE_INFINITY);
-        assertTrue(ScreenBound.radius(1e20f, 1e20f, relErr) == Float.POSITIVE_INFINITY, "a partial sum could overflow");
-        assertTrue(ScreenBound.activationUpper(Activations.ACT_GELU, 1f, ScreenBound.radius(1e20f, 1e20f, relErr)) == Float.POSITIVE_INFINITY);
+        float inf = Float.POSITIVE_INFINITY;
+        assertTrue(ScreenBound.halfWidth(Float.NaN, 1f) == inf);
+        assertTrue(ScreenBound.halfWidth(inf, 1f) == inf);
+        assertTrue(ScreenBound.radius(1e20f, 1e20f, relErr) == inf, "a partial sum could overflow");
+        assertTrue(ScreenBound.halfWidth(1f, ScreenBound.radius(1e20f, 1e20f, relErr)) == inf);
+        assertTrue(ScreenBound.activationUpper(Activations.ACT_GELU, -inf, inf) == inf, "GELU(-inf) is NaN: unknown");
+        assertTrue(ScreenBound.activationUpper(Activations.ACT_GELU, 1f, Float.NaN) == inf);
         assertTrue(ScreenPredicate.needsExact(Float.POSITIVE_INFINITY, 5f, 3));
         assertTrue(ScreenPredicate.needsExact(-100f, 5f, -1), "a store that is not full takes everything");
         assertTrue(ScreenPredicate.needsExact(5f, 5f, 3), "a tie may still win on the document index");

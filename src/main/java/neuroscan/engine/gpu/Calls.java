@@ -132,6 +132,25 @@ public final class Calls {
         return call("topk_merge", topkGrid(dMlp), docMax, docArg, docIds, nDocs, dMlp, k, topMax, topDoc, topPos, nanCount);
     }
 
+    /** norm_bound: out[i] >= ||X[i * stride + k * step], k < len||_2 for i < count (the screen's norms). */
+    public static Call normBound(DeviceBuffer X, int count, int len, int stride, int step, DeviceBuffer out) {
+        return call("norm_bound", normGrid(count), X, count, len, stride, step, out);
+    }
+
+    /** mlp_screen: which (document, neuron) pairs may reach the store's k-th entry (Screening); the others get -inf / -1. */
+    public static Call mlpScreen(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets, DeviceBuffer rowNorm,
+                                 DeviceBuffer colNorm, DeviceBuffer topMax, DeviceBuffer topDoc, int nDocs, int N, int K, int k,
+                                 int act, float relErr, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer cand) {
+        return call("mlp_screen", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, rowNorm, colNorm, topMax, topDoc, N, K, k, act,
+                relErr, docMax, docArg, cand);
+    }
+
+    /** mlp_recompute: mlp_in_gelu_max's values for the pairs mlp_screen flagged; adds each document's count to candCount. */
+    public static Call mlpRecompute(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets, DeviceBuffer cand,
+                                    int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer candCount) {
+        return call("mlp_recompute", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, cand, N, K, act, docMax, docArg, candCount);
+    }
+
     /** Work-items per work-group the GEMM kernels need (the largest of all kernels). */
     public static int largestWorkGroup() {
         return Math.max(GEMM_WM * GEMM_WN, SOLU_WG);
