@@ -52,7 +52,8 @@ rm -f "$B/.list"
 cp -r target/test-classes "$B/test-classes"
 for c in neuroscan/engine/cuda/CudaKernelsTest neuroscan/engine/cuda/CudaEngineTest neuroscan/engine/gpu/GpuEngineContract \
          neuroscan/engine/gpu/KernelsContract neuroscan/cli/ScanShowCliTest neuroscan/engine/opencl/KernelsTest \
-         neuroscan/engine/opencl/OpenClEngineTest neuroscan/model/RandomWeights neuroscan/model/TorchCheckpointWriter; do
+         neuroscan/engine/opencl/OpenClEngineTest neuroscan/model/RandomWeights neuroscan/model/TorchCheckpointWriter \
+         neuroscan/engine/cuda/CudaScreenedScanTest neuroscan/engine/gpu/ScreenedScanContract; do
   [ -f "$B/test-classes/$c.class" ] || die "test-classes lack $c (src/test or src/support changed? update bench/gpu-check.sh too)"
 done
 

@@ -7,7 +7,10 @@
 # NVRTC, the GPU engine contract, the CLI's CUDA scan) and the OpenCL ones where an ICD exists, scans on CUDA
 # (manifest: topk_merge device), the CPU engine (and OpenCL), compares the stores, times the seed's and the
 # best PyTorch pipelines on the same GPU and the engine's tasks (bench/cuda/CudaKernelTiming.java), and
-# writes results.md, results.json, gpu-check.log and logs.tar.gz under $OUT.
+# writes results.md, results.json, gpu-check.log and logs.tar.gz under $OUT. Then (issue 14, after every
+# check above, which runs the FP32 path with --exact-fp32 as before) the tensor-core screen: its JUnit contract on
+# CUDA, REPS screened scans (the CUDA default on sm_80+) timed against the FP32 ones, their stores byte-identical,
+# the manifest's screening counters, into screen.md / screen.json under $OUT and bench/results/.
 # Every step logs and goes on after a failure; exit 0 only when every check passed (speed goals are
 # reported in results.md, not counted). Without a CUDA driver every CUDA step is SKIP with its reason (the
 # ones that can run anyway do, to check their classes and command lines), so it can be dry-run anywhere:
@@ -313,7 +316,7 @@ scan cpu-cold --backend cpu                                     # tokenizes; its
 merge_at cpu-topk-merge cpu-cold host
 CUDA_OK=0
 if [ "$HAVE_CUDA" = 1 ]; then
-  for i in $(seq 1 "$REPS"); do scan "cuda-$i" --backend cuda --tokens-from "$TOK" && CUDA_OK=1; done
+  for i in $(seq 1 "$REPS"); do scan "cuda-$i" --backend cuda --exact-fp32 --tokens-from "$TOK" && CUDA_OK=1; done
   merge_at cuda-topk-merge cuda-1 device
   compare store-cuda-vs-cpu cuda-1 cpu-cold --positions
   if [ "$REPS" -ge 2 ] && [ -f "$WORK/runs/cuda-2/store.safetensors" ]; then
@@ -324,7 +327,7 @@ if [ "$HAVE_CUDA" = 1 ]; then
 else
   # the command line still runs: --backend cuda must refuse in one line saying why (exit 1), nothing else
   run scan-cuda-1 60 "$NS" scan --model "$MODEL" --dataset "$CORPUS" --top-k "$TOPK" --out "$WORK/runs/cuda-1" --quiet \
-      --backend cuda --tokens-from "$TOK"
+      --backend cuda --exact-fp32 --tokens-from "$TOK"
   msg=$(grep -m1 '^neuroscan: --backend cuda: ' "$WORK/logs/scan-cuda-1.log")
   if [ "$RC" = 1 ] && [ -n "$msg" ]; then record scan-cuda SKIP "$SECS" "$NOCUDA; the scan says: ${msg#neuroscan: }"
   elif [ "$RC" = 125 ]; then record scan-cuda SKIP 0 "$NOCUDA; out of time budget"
@@ -335,10 +338,10 @@ fi
 # the seed's semantics (PAD to n_ctx, max over pads too), to check the PyTorch seed store: CUDA, else CPU
 PADDED=cuda-padded PB=cuda
 [ "$CUDA_OK" = 1 ] || PADDED=cpu-padded PB=cpu
-scan "$PADDED" --backend "$PB" --include-padding --max-docs "$SEED_DOCS" --tokens-from "$TOK"
+scan "$PADDED" --backend "$PB" --include-padding --max-docs "$SEED_DOCS" --tokens-from "$TOK" $([ "$PB" = cuda ] && echo --exact-fp32)
 # OpenCL scan: NVIDIA's ICD; PoCL only in a small dry run (it is ~5x slower than the CPU engine)
 if [ -n "$NV_ICD" ] || { [ "$HAVE_CUDA" = 0 ] && [ -n "$ANY_ICD" ] && [ "$DOCS" -le 1000 ]; }; then
-  scan opencl --backend opencl --tokens-from "$TOK"
+  scan opencl --backend opencl --exact-fp32 --tokens-from "$TOK"
   merge_at opencl-topk-merge opencl device
   compare store-opencl-vs-cpu opencl cpu-cold --positions
 elif [ "$HAVE_CUDA" = 1 ]; then
@@ -412,6 +415,50 @@ elif [ -z "$PY" ] && [ "$HAVE_CUDA" = 0 ]; then
   record seed-on-gpu SKIP 0 "$NOCUDA"
 else
   record seed-pytorch FAIL 0 "${PY:+no token cache (scan-cpu-cold failed)}${PY:-no python3 with torch}"
+fi
+
+# ------------------------------------------------------------------- issue 14: the tensor-core screen
+# After everything above (the FP32 CUDA path first: it had never run on a GPU). Its JUnit contract on CUDA (the
+# kernel-level contract, KernelsContract#screen*, already ran in cuda-kernels-*); then REPS screened scans, the
+# CUDA default on sm_80+ (--backend cuda without --exact-fp32), each store byte for byte the FP32 scan's, and
+# the forward time (manifest compute_s) screened vs FP32. Dry run: the same scan with --screen on PoCL.
+JUNIT_PARTIAL_SKIP=$((1 - HAVE_CUDA)) junit cuda-screen "$HAVE_CUDA" neuroscan.engine.cuda.CudaScreenedScanTest
+# screen_same NAME RUN WANT: the screened run's store has the FP32 run's bytes, and its manifest counts the screen
+screen_same() {
+  local name=$1 got=$WORK/runs/$2 want=$WORK/runs/$3
+  if [ ! -f "$got/store.safetensors" ] || [ ! -f "$want/store.safetensors" ]; then
+    record "$name" FAIL 0 "missing store: runs/$2 or runs/$3 did not finish"; return
+  fi
+  if ! grep -q '"pairs_screened"' "$got/manifest.json"; then
+    record "$name" FAIL 0 "runs/$2/manifest.json has no screening counters: the scan did not screen"; return
+  fi
+  if cmp -s "$got/store.safetensors" "$want/store.safetensors"; then
+    record "$name" PASS 0 "runs/$2 and runs/$3: byte-identical stores"
+  else
+    record "$name" FAIL 0 "runs/$2 differs from the FP32 runs/$3 (see store-$name)"
+    compare "store-$name" "$2" "$3" --positions
+  fi
+}
+SCREEN_RUNS=() FP32_RUNS=""
+if [ "$HAVE_CUDA" = 1 ]; then
+  for i in $(seq 1 "$REPS"); do scan "cuda-screen-$i" --backend cuda --tokens-from "$TOK" && SCREEN_RUNS+=("cuda-screen-$i"); done
+  screen_same screen-identical cuda-screen-1 cuda-1
+  for i in $(seq 1 "$REPS"); do [ -f "$WORK/runs/cuda-$i/manifest.json" ] && FP32_RUNS="$FP32_RUNS cuda-$i"; done
+elif [ -n "$ANY_ICD" ] && [ "$DOCS" -le 1000 ] && [ -f "$WORK/runs/opencl/store.safetensors" ]; then
+  scan opencl-screen --backend opencl --screen --tokens-from "$TOK" && SCREEN_RUNS+=(opencl-screen)
+  screen_same screen-identical opencl-screen opencl
+  FP32_RUNS=opencl
+  record scan-cuda-screen SKIP 0 "$NOCUDA; the screened scan ran on PoCL (the tensor cores' model) instead"
+else
+  record screen-identical SKIP 0 "$NOCUDA; no OpenCL run to compare with"
+fi
+if [ ${#SCREEN_RUNS[@]} -gt 0 ] && [ -n "$PYNP" ] && [ -n "$FP32_RUNS" ]; then
+  run screen-report 60 "$PYNP" bench/gpu/screen_report.py --runs "$WORK/runs" --fp32 $FP32_RUNS --screened "${SCREEN_RUNS[@]}" \
+      --out "$OUT" --results "$REPO/bench/results" $([ "$HAVE_CUDA" = 1 ] || echo --dry-run)
+  [ "$RC" = 0 ] && record screen-speed INFO "$SECS" "$(grep -m1 'speed-up' "$WORK/logs/screen-report.log")" \
+    || record screen-speed FAIL "$SECS" "exit $RC: $(lastline "$WORK/logs/screen-report.log")"
+else
+  record screen-speed SKIP 0 "no screened scan and FP32 scan to compare"
 fi
 
 # ---------------------------------------------------------------------------------------- report
