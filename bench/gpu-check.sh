@@ -10,7 +10,7 @@
 # writes results.md, results.json, gpu-check.log and logs.tar.gz under $OUT. Then (issue 14, after every
 # check above, which runs the FP32 path with --exact-fp32 as before) the tensor-core screen: its JUnit contract on
 # CUDA, REPS screened scans (the CUDA default on sm_80+) timed against the FP32 ones, their stores byte-identical,
-# the manifest's screening counters, into screen.md / screen.json under $OUT and bench/results/.
+# the manifest's screening counters, into screen.md / screen.json under $OUT (and, on a GPU, bench/results/).
 # Every step logs and goes on after a failure; exit 0 only when every check passed (speed goals are
 # reported in results.md, not counted). Without a CUDA driver every CUDA step is SKIP with its reason (the
 # ones that can run anyway do, to check their classes and command lines), so it can be dry-run anywhere:
@@ -454,7 +454,7 @@ else
 fi
 if [ ${#SCREEN_RUNS[@]} -gt 0 ] && [ -n "$PYNP" ] && [ -n "$FP32_RUNS" ]; then
   run screen-report 60 "$PYNP" bench/gpu/screen_report.py --runs "$WORK/runs" --fp32 $FP32_RUNS --screened "${SCREEN_RUNS[@]}" \
-      --out "$OUT" --results "$REPO/bench/results" $([ "$HAVE_CUDA" = 1 ] || echo --dry-run)
+      --out "$OUT" --results "$([ "$HAVE_CUDA" = 1 ] && echo "$REPO/bench/results" || echo "$OUT")" $([ "$HAVE_CUDA" = 1 ] || echo --dry-run)
   [ "$RC" = 0 ] && record screen-speed INFO "$SECS" "$(grep -m1 'speed-up' "$WORK/logs/screen-report.log")" \
     || record screen-speed FAIL "$SECS" "exit $RC: $(lastline "$WORK/logs/screen-report.log")"
 else
