@@ -113,7 +113,7 @@ public final class MlpRecompute {
 
     /**
      * GemmTile.gemmTile with B's columns gathered (column c of the tile is W_in's cols[c]; c >= nCols
-     * reads zero): the same slabs, the same inner loop, so every accumulator sees the same operations.
+     * reads zero): the same slabs and GemmTile.slabProduct itself, so every accumulator sees the same operations.
      */
     static void gatheredTile(KernelContext ctx, float[] A, float[] B, int M, int N, int K, int row0, int[] cols, int nCols,
                              float[] As, float[] Bs, float[][] acc) {
@@ -130,13 +130,7 @@ public final class MlpRecompute {
                 Bs[kk * GEMM_TN + c] = (gk < K && c < nCols) ? B[gk * N + cols[c]] : 0.0f;
             }
             ctx.barrier();
-            for (int kk = 0; kk < GEMM_TK; kk++) {
-                float[] a = new float[GEMM_RM], b = new float[GEMM_RN];
-                for (int i = 0; i < GEMM_RM; i++) a[i] = As[kk * GEMM_AS_STRIDE + ty + GEMM_WM * i];
-                for (int j = 0; j < GEMM_RN; j++) b[j] = Bs[kk * GEMM_TN + tx + GEMM_WN * j];
-                for (int i = 0; i < GEMM_RM; i++)
-                    for (int j = 0; j < GEMM_RN; j++) acc[i][j] += a[i] * b[j];
-            }
+            slabProduct(ctx, As, Bs, acc);   // GemmTile's own inner loop: the same operations, the same bits
             ctx.barrier();   // before the next slab overwrites As and Bs
         }
     }
