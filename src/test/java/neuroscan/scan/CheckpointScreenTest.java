@@ -27,13 +27,13 @@ class CheckpointScreenTest {
         Checkpoint c = new Checkpoint(dir);
         StoreFile state = new StoreFile(new TopK(2, 3), new DocRange(0, 10), false);
         c.save(0, List.of(), state, 55, Manifest.Timings.ZERO, Manifest.Screening.of(30, 7));
-        Manifest.Screening s = c.load(0, 2, 3, false).screening();
+        Manifest.Screening s = c.load(0, 2, neuroscan.store.Hook.single(3), false).screening();
         assertEquals(30, s.pairsScreened());
         assertEquals(7, s.candidatesRecomputed());
         assertEquals(1 - 7 / 30.0, s.fractionSkipped(), 1e-12);
         assertEquals(Manifest.Screening.of(40, 9), Manifest.Screening.plus(s, Manifest.Screening.of(10, 2)));
         c.save(0, List.of(), state, 55, Manifest.Timings.ZERO);
-        assertNull(c.load(0, 2, 3, false).screening());
+        assertNull(c.load(0, 2, neuroscan.store.Hook.single(3), false).screening());
     }
 
     private static Path find(Path root, String name) {
@@ -54,8 +54,8 @@ class CheckpointScreenTest {
             StoreFile saved = StoreFile.read(f);
             Map<String, String> meta = new java.util.HashMap<>(saved.extra());
             meta.putAll(bad);
-            new StoreFile(saved.topK(), saved.docs(), false, meta).write(f);
-            var e = assertThrows(NeuroscanException.class, () -> c.load(0, 2, 3, false));
+            new StoreFile(saved.topK(), saved.docs(), false, meta, saved.hook()).write(f);
+            var e = assertThrows(NeuroscanException.class, () -> c.load(0, 2, neuroscan.store.Hook.single(3), false));
             assertTrue(e.getMessage().contains("corrupt checkpoint: screen counters"), e.getMessage());
         }
     }

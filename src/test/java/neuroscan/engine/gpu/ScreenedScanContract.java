@@ -34,7 +34,7 @@ public abstract class ScreenedScanContract {
 
     private Run scan(Weights w, List<int[]> docs, int k, Screening.Mode mode, int batchTokens) {
         try (GpuEngine e = open(w, batchTokens).screening(mode);
-             TopKScan top = e.topKScan(new TopK(k, w.cfg().dMlp()))) {
+             TopKScan top = e.topKScan(new TopK(k, w.cfg().nLayers() * w.cfg().dMlp()))) {
             int[] ids = new int[docs.size()];
             for (int i = 0; i < ids.length; i++) ids[i] = 1000 + i;
             int half = docs.size() / 2;   // two calls, several batches each: the threshold rises between them
@@ -49,7 +49,7 @@ public abstract class ScreenedScanContract {
         assertArrayEquals(want.copyOfPos(), got.copyOfPos(), "positions");
         float[] a = want.copyOfMax(), b = got.copyOfMax();
         for (int i = 0; i < a.length; i++) assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), "max bits, slot " + i);
-        for (int n = 0; n < want.dMlp(); n++) assertEquals(want.nanCount(n), got.nanCount(n), "NaN count of neuron " + n);
+        for (int n = 0; n < want.neurons(); n++) assertEquals(want.nanCount(n), got.nanCount(n), "NaN count of neuron " + n);
     }
 
     /** Screens, and returns the counters after checking the store is the FP32 path's. */
@@ -57,7 +57,7 @@ public abstract class ScreenedScanContract {
         Run exact = scan(w, docs, k, Screening.Mode.OFF, batchTokens), screened = scan(w, docs, k, Screening.Mode.ON, batchTokens);
         assertNull(exact.counts(), "--exact-fp32 does not screen");
         assertSameStore(exact.store(), screened.store());
-        assertEquals((long) docs.size() * w.cfg().dMlp(), screened.counts().screened());
+        assertEquals((long) docs.size() * w.cfg().dMlp(), screened.counts().screened(), "the last layer's pairs");
         return screened.counts();
     }
 
@@ -71,6 +71,16 @@ public abstract class ScreenedScanContract {
             assertTrue(c.fractionSkipped() > 0.3, "the screen should rule most pairs out: " + c);
             assertTrue(c.recomputed() >= 4L * 100, "the first documents of every neuron are recomputed: " + c);
         }
+    }
+
+    @Test
+    public void twoLayersScreenTheLastAndStoreTheSameAsFp32() {
+        // layer 0's activations feed W_out, so only the last layer is screened; both layers' columns must match
+        ModelConfig cfg = new ModelConfig(2, 48, 3, 16, 100, 96, 61, "gelu", "LN", ModelConfig.DEFAULT_EPS, null);
+        Weights w = RandomModel.create(cfg, 6);
+        List<int[]> docs = RandomModel.docs(new Random(8), 120, 96, 61);
+        ScreenCounts c = screenedEqualsFp32(w, docs, 4, 2 * 96);
+        assertTrue(c.fractionSkipped() > 0.3, c.toString());
     }
 
     @Test
