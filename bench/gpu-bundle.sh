@@ -74,6 +74,7 @@ if [ ${#bench[@]} -gt 0 ]; then
     || die "bench/cuda/*.java does not compile"
 fi
 [ -f "$B/bench-classes/CudaKernelTiming.class" ] || die "bench/cuda/CudaKernelTiming.java missing: the GPU check's per-task timing needs it"
+[ -f "$B/bench-classes/ScreenedScanTiming.class" ] || die "bench/cuda/ScreenedScanTiming.java missing: the GPU check's screened-vs-FP32 scan needs it"
 
 # 5. The JRE: every module jdeps sees used by the jar, the tests and JUnit, plus jdk.incubator.vector
 #    (taken with --add-modules) and jdk.unsupported (reflective users). jlink's own zip compression is

@@ -393,6 +393,8 @@ public abstract class KernelsContract {
                 }
             }
             assertTrue(carried > 0, "some neuron's count carried into posHi");
+        }
+    }
 
     /**
      * The screen (issue 14) against mlp_in_gelu_max on the same device: a pair the screen skips has an
