@@ -371,9 +371,6 @@ public final class GpuEngine implements Engine {
             work.put(task("norm_rows", l), () -> new double[]{2.0 * T * dm, 4.0 * (T * dm + T)});
             work.put(task("mlp_screen", l), () -> new double[]{2.0 * T * dm * dMlp, 4.0 * (T * dm + (double) dm * dMlp + 3.0 * n * dMlp)});
             work.put(task("stats_merge", l), () -> new double[]{0, 4.0 * (3.0 * n * dMlp + 8.0 * n * dMlp)});
-            // the screen (last layer): its GEMM on the tensor cores (TF32 FLOPs); the recompute's depend on the candidates
-            work.put(task("norm_rows", l), () -> new double[]{2.0 * T * dm, 4.0 * (T * dm + T)});
-            work.put(task("mlp_screen", l), () -> new double[]{2.0 * T * dm * dMlp, 4.0 * (T * dm + (double) dm * dMlp + 3.0 * n * dMlp)});
         }
     }
 
