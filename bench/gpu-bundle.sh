@@ -52,7 +52,8 @@ rm -f "$B/.list"
 cp -r target/test-classes "$B/test-classes"
 for c in neuroscan/engine/cuda/CudaKernelsTest neuroscan/engine/cuda/CudaEngineTest neuroscan/engine/gpu/GpuEngineContract \
          neuroscan/engine/gpu/KernelsContract neuroscan/cli/ScanShowCliTest neuroscan/engine/opencl/KernelsTest \
-         neuroscan/engine/opencl/OpenClEngineTest neuroscan/model/RandomWeights neuroscan/model/TorchCheckpointWriter; do
+         neuroscan/engine/opencl/OpenClEngineTest neuroscan/model/RandomWeights neuroscan/model/TorchCheckpointWriter \
+         neuroscan/engine/cuda/CudaScreenedScanTest neuroscan/engine/gpu/ScreenedScanContract; do
   [ -f "$B/test-classes/$c.class" ] || die "test-classes lack $c (src/test or src/support changed? update bench/gpu-check.sh too)"
 done
 
@@ -73,6 +74,7 @@ if [ ${#bench[@]} -gt 0 ]; then
     || die "bench/cuda/*.java does not compile"
 fi
 [ -f "$B/bench-classes/CudaKernelTiming.class" ] || die "bench/cuda/CudaKernelTiming.java missing: the GPU check's per-task timing needs it"
+[ -f "$B/bench-classes/ScreenedScanTiming.class" ] || die "bench/cuda/ScreenedScanTiming.java missing: the GPU check's screened-vs-FP32 scan needs it"
 
 # 5. The JRE: every module jdeps sees used by the jar, the tests and JUnit, plus jdk.incubator.vector
 #    (taken with --add-modules) and jdk.unsupported (reflective users). jlink's own zip compression is

@@ -7,14 +7,17 @@
 # NVRTC, the GPU engine contract, the CLI's CUDA scan) and the OpenCL ones where an ICD exists, scans on CUDA
 # (manifest: topk_merge device), the CPU engine (and OpenCL), compares the stores, times the seed's and the
 # best PyTorch pipelines on the same GPU and the engine's tasks (bench/cuda/CudaKernelTiming.java), and
-# writes results.md, results.json, gpu-check.log and logs.tar.gz under $OUT.
+# writes results.md, results.json, gpu-check.log and logs.tar.gz under $OUT. Then (issue 14, after every
+# check above, which runs the FP32 path with --exact-fp32 as before) the tensor-core screen: its JUnit contract on
+# CUDA and bench/cuda/ScreenedScanTiming (the screened device-store scan of all DOCS documents against the FP32
+# one, bit-identical stores, ratio and counters) into screen.md / screen.json under $OUT (on a GPU, bench/results/ too).
 # Every step logs and goes on after a failure; exit 0 only when every check passed (speed goals are
 # reported in results.md, not counted). Without a CUDA driver every CUDA step is SKIP with its reason (the
 # ones that can run anyway do, to check their classes and command lines), so it can be dry-run anywhere:
 # DOCS=200 SEED_DOCS=32 bench/gpu-check.sh (bench/README.md, "GPU check").
 #
 # Environment: OUT (results; default target/gpu-check-out), DOCS (10000), SEED_DOCS (= DOCS), TOPK (20),
-# REPS (3 timed CUDA scans), BUDGET_S (no step starts after this: 540 s on a CUDA machine, to end inside the
+# REPS (3 timed CUDA scans), SCAN_TO (seconds per scan: 180 on a GPU, 600 in a dry run), BUDGET_S (no step starts after this: 540 s on a CUDA machine, to end inside the
 # device tool's 10 minutes; 1800 s in a dry run, where nothing is that fast), GPU_BUNDLE (target/gpu-bundle),
 # JAVA (a java to use instead of the bundle's), PYTHON (a python3 with torch), WORK (scratch directory).
 set -uo pipefail
@@ -285,10 +288,12 @@ else
 fi
 
 # ----------------------------------------------------------------------------------------- scans
-# scan NAME ARGS...: `neuroscan scan` into runs/NAME, wall clock (JVM start to exit) into walls.tsv
+# scan NAME ARGS...: `neuroscan scan` into runs/NAME, wall clock (JVM start to exit) into walls.tsv; 180 s each
+# on a GPU machine, 600 s in a dry run (PoCL on a shared CPU is slow; the budget still bounds the whole run)
+SCAN_TO=${SCAN_TO:-$([ "$HAVE_CUDA" = 1 ] && echo 180 || echo 600)}
 scan() {
   local name=$1; shift
-  check "scan-$name" 180 "$NS" scan --model "$MODEL" --dataset "$CORPUS" --top-k "$TOPK" --out "$WORK/runs/$name" --quiet "$@"
+  check "scan-$name" "$SCAN_TO" "$NS" scan --model "$MODEL" --dataset "$CORPUS" --top-k "$TOPK" --out "$WORK/runs/$name" --quiet "$@"
   [ "$RC" = 0 ] && printf '%s\t%s\n' "$name" "$SECS" >> "$WALLS"
   return "$RC"
 }
@@ -313,7 +318,7 @@ scan cpu-cold --backend cpu                                     # tokenizes; its
 merge_at cpu-topk-merge cpu-cold host
 CUDA_OK=0
 if [ "$HAVE_CUDA" = 1 ]; then
-  for i in $(seq 1 "$REPS"); do scan "cuda-$i" --backend cuda --tokens-from "$TOK" && CUDA_OK=1; done
+  for i in $(seq 1 "$REPS"); do scan "cuda-$i" --backend cuda --exact-fp32 --tokens-from "$TOK" && CUDA_OK=1; done
   merge_at cuda-topk-merge cuda-1 device
   compare store-cuda-vs-cpu cuda-1 cpu-cold --positions
   if [ "$REPS" -ge 2 ] && [ -f "$WORK/runs/cuda-2/store.safetensors" ]; then
@@ -324,7 +329,7 @@ if [ "$HAVE_CUDA" = 1 ]; then
 else
   # the command line still runs: --backend cuda must refuse in one line saying why (exit 1), nothing else
   run scan-cuda-1 60 "$NS" scan --model "$MODEL" --dataset "$CORPUS" --top-k "$TOPK" --out "$WORK/runs/cuda-1" --quiet \
-      --backend cuda --tokens-from "$TOK"
+      --backend cuda --exact-fp32 --tokens-from "$TOK"
   msg=$(grep -m1 '^neuroscan: --backend cuda: ' "$WORK/logs/scan-cuda-1.log")
   if [ "$RC" = 1 ] && [ -n "$msg" ]; then record scan-cuda SKIP "$SECS" "$NOCUDA; the scan says: ${msg#neuroscan: }"
   elif [ "$RC" = 125 ]; then record scan-cuda SKIP 0 "$NOCUDA; out of time budget"
@@ -335,10 +340,10 @@ fi
 # the seed's semantics (PAD to n_ctx, max over pads too), to check the PyTorch seed store: CUDA, else CPU
 PADDED=cuda-padded PB=cuda
 [ "$CUDA_OK" = 1 ] || PADDED=cpu-padded PB=cpu
-scan "$PADDED" --backend "$PB" --include-padding --max-docs "$SEED_DOCS" --tokens-from "$TOK"
+scan "$PADDED" --backend "$PB" --include-padding --max-docs "$SEED_DOCS" --tokens-from "$TOK" $([ "$PB" = cuda ] && echo --exact-fp32)
 # OpenCL scan: NVIDIA's ICD; PoCL only in a small dry run (it is ~5x slower than the CPU engine)
 if [ -n "$NV_ICD" ] || { [ "$HAVE_CUDA" = 0 ] && [ -n "$ANY_ICD" ] && [ "$DOCS" -le 1000 ]; }; then
-  scan opencl --backend opencl --tokens-from "$TOK"
+  scan opencl --backend opencl --exact-fp32 --tokens-from "$TOK"
   merge_at opencl-topk-merge opencl device
   compare store-opencl-vs-cpu opencl cpu-cold --positions
 elif [ "$HAVE_CUDA" = 1 ]; then
@@ -412,6 +417,38 @@ elif [ -z "$PY" ] && [ "$HAVE_CUDA" = 0 ]; then
   record seed-on-gpu SKIP 0 "$NOCUDA"
 else
   record seed-pytorch FAIL 0 "${PY:+no token cache (scan-cpu-cold failed)}${PY:-no python3 with torch}"
+fi
+
+# ------------------------------------------------------------------- issue 14: the tensor-core screen
+# After everything above (the FP32 CUDA path first: it had never run on a GPU). Its JUnit contract on CUDA (the
+# kernel-level contract, KernelsContract#screen*, already ran in cuda-kernels-*), then bench/cuda/ScreenedScanTiming
+# on the cpu-cold run's token cache (all DOCS documents, top-TOPK): the scan's device store with screening ON and
+# OFF, REPS times each, the stores bit-identical, the ratio and the counters into screen.md / screen.json. A CLI
+# scan keeps statistics, which the screen cannot keep exact yet, so it does not screen: this runs on the engine.
+# Dry run: the same on PoCL (the tensor cores' model; one rep, no speed).
+JUNIT_PARTIAL_SKIP=$((1 - HAVE_CUDA)) junit cuda-screen "$HAVE_CUDA" neuroscan.engine.cuda.CudaScreenedScanTest
+SST=()
+if [ -f "$BENCHCP/ScreenedScanTiming.class" ]; then SST=("$JAVA" $JFLAGS -cp "$JAR:$TESTCP:$BENCHCP" ScreenedScanTiming)
+elif [ -f bench/cuda/ScreenedScanTiming.java ] && "$JAVA" --list-modules 2>/dev/null | grep -q '^jdk.compiler@'; then
+  SST=("$JAVA" $JFLAGS -cp "$JAR:$TESTCP" bench/cuda/ScreenedScanTiming.java)
+fi
+screen_timing() {   # screen_timing BACKEND REPS
+  run screen-scan 420 "${SST[@]}" "$MODEL" "$TOK/tokens.safetensors" "$WORK/screen" "$TOPK" "$2" "$1"
+  case $RC in
+    0) record screen-identical PASS "$SECS" "screened and FP32 device stores bit-identical ($1)"
+       cp "$WORK/screen/screen.md" "$WORK/screen/screen.json" "$OUT/"
+       if [ "$1" = cuda ]; then mkdir -p "$REPO/bench/results" && cp "$WORK/screen/screen.md" "$WORK/screen/screen.json" "$REPO/bench/results/"; fi
+       record screen-speed INFO 0 "$(grep -m1 'speed-up' "$WORK/screen/screen.md")${3:+; $3}" ;;
+    1) record screen-identical FAIL "$SECS" "the screened store differs from the FP32 one (logs/screen-scan.log)" ;;
+    125) record screen-identical SKIP 0 "out of time budget" ;;
+    *) record screen-identical FAIL "$SECS" "exit $RC: $(lastline "$WORK/logs/screen-scan.log")" ;;
+  esac
+}
+if [ ${#SST[@]} = 0 ]; then record screen-identical FAIL 0 "ScreenedScanTiming not compiled into $BENCHCP and $JAVA has no compiler (rerun bench/gpu-bundle.sh)"
+elif [ ! -f "$TOK/tokens.safetensors" ]; then record screen-identical FAIL 0 "no token cache (scan-cpu-cold failed)"
+elif [ "$HAVE_CUDA" = 1 ]; then screen_timing cuda "$REPS"
+elif [ -n "$ANY_ICD" ] && [ "$DOCS" -le 1000 ]; then screen_timing opencl 1 "dry run on PoCL: mma is only modelled, the times are no measure"
+else record screen-identical SKIP 0 "$NOCUDA; ${ANY_ICD:+DOCS > 1000: too slow on a CPU OpenCL}${ANY_ICD:-no OpenCL ICD}"
 fi
 
 # ---------------------------------------------------------------------------------------- report

@@ -48,6 +48,7 @@ public final class CudaKernelTiming {
         System.out.println("device " + gpu.describe() + "; " + CudaDevices.driverVersion());
         try (GpuEngine e = CudaEngine.open(RandomWeights.create(cfg, 1), device, tokens)) {
             time(e, cfg, docs, gpu.fp32PeakFlops(), reps);
+            screened(e, cfg, docs, reps);
         }
     }
 
@@ -105,6 +106,43 @@ public final class CudaKernelTiming {
         }
         System.out.printf("docMax end to end (2 batches, best of %d): %d tokens in %.2f ms = %.1f M tokens/s%n", reps,
                 2 * tokens, best * 1e3, 2 * tokens / best / 1e6);
+    }
+
+    /**
+     * The same batch through the screened graph (issue 14: norm_rows, mlp_screen, mlp_recompute in place of
+     * mlp_in_gelu_max), merging into the top-20 store of 60 other documents of the same shape (their FP32
+     * maxima, from docMax): the thresholds a scan meets after its first batches. Prints the screen's tasks
+     * and the MLP's time screened vs FP32.
+     */
+    static void screened(GpuEngine e, ModelConfig cfg, List<int[]> docs, int reps) {
+        SplittableRandom r = new SplittableRandom(2);
+        List<int[]> others = new ArrayList<>();
+        for (int i = 0; i < 3; i++) for (int[] d : docs) others.add(r.ints(d.length, 0, cfg.dVocab()).toArray());
+        float[] max = new float[others.size() * cfg.dMlp()];
+        int[] arg = new int[max.length], ids = new int[others.size()];
+        e.docMax(others, max, arg);
+        for (int i = 0; i < ids.length; i++) ids[i] = 1_000_000 + i;
+        neuroscan.store.TopK store = new neuroscan.store.TopK(20, cfg.dMlp());
+        store.merge(others.size(), ids, max, arg);
+        var on = neuroscan.engine.gpu.Screening.Mode.ON;
+        e.profile(docs, store, on);                                 // warm-up
+        Map<String, List<KernelTime>> runs = new LinkedHashMap<>();
+        for (int i = 0; i < reps; i++) {
+            for (KernelTime t : e.profile(docs, store, on)) runs.computeIfAbsent(t.kernel(), k -> new ArrayList<>()).add(t);
+        }
+        Map<String, List<KernelTime>> fp32 = new LinkedHashMap<>();
+        for (int i = 0; i < reps; i++) {
+            for (KernelTime t : e.profile(docs)) fp32.computeIfAbsent(t.kernel(), k -> new ArrayList<>()).add(t);
+        }
+        System.out.println("screened (TF32 tensor cores + FP32 recompute of candidates), store of 60 other documents' top 20:");
+        double mlp = 0;
+        for (var en : runs.entrySet()) {
+            KernelTime t = median(en.getValue());
+            if (List.of("norm_rows", "mlp_screen", "mlp_recompute").contains(en.getKey())) mlp += t.millis();
+            System.out.printf("%-18s %10.4f ms%n", en.getKey(), t.millis());
+        }
+        double exact = median(fp32.get("mlp_in_gelu_max")).millis();
+        System.out.printf("MLP screened %.4f ms vs mlp_in_gelu_max %.4f ms: %.2fx%n", mlp, exact, exact / mlp);
     }
 
     private static KernelTime median(List<KernelTime> ts) {

@@ -59,14 +59,23 @@ public final class GemmTile {
                 Bs[kk * GEMM_TN + c] = (gk < K && gc < N) ? B[gk * N + gc] : 0.0f;
             }
             ctx.barrier();
-            for (int kk = 0; kk < GEMM_TK; kk++) {
-                float[] a = new float[GEMM_RM], b = new float[GEMM_RN];
-                for (int i = 0; i < GEMM_RM; i++) a[i] = As[kk * GEMM_AS_STRIDE + ty + GEMM_WM * i];
-                for (int j = 0; j < GEMM_RN; j++) b[j] = Bs[kk * GEMM_TN + tx + GEMM_WN * j];
-                for (int i = 0; i < GEMM_RM; i++)
-                    for (int j = 0; j < GEMM_RN; j++) acc[i][j] += a[i] * b[j];
-            }
+            slabProduct(ctx, As, Bs, acc);
             ctx.barrier();   // before the next slab overwrites As and Bs
+        }
+    }
+
+    /**
+     * acc += the staged slabs' product, k in order: each accumulator's operations (acc += a * b, one k after
+     * another) are what mlp_recompute must repeat bit for bit, so it calls this same code.
+     */
+    static void slabProduct(KernelContext ctx, float[] As, float[] Bs, float[][] acc) {
+        final int tx = ctx.localId(0), ty = ctx.localId(1);
+        for (int kk = 0; kk < GEMM_TK; kk++) {
+            float[] a = new float[GEMM_RM], b = new float[GEMM_RN];
+            for (int i = 0; i < GEMM_RM; i++) a[i] = As[kk * GEMM_AS_STRIDE + ty + GEMM_WM * i];
+            for (int j = 0; j < GEMM_RN; j++) b[j] = Bs[kk * GEMM_TN + tx + GEMM_WN * j];
+            for (int i = 0; i < GEMM_RM; i++)
+                for (int j = 0; j < GEMM_RN; j++) acc[i][j] += a[i] * b[j];
         }
     }
 }

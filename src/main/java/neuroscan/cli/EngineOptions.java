@@ -9,6 +9,8 @@ import neuroscan.engine.cuda.CudaEngine;
 import neuroscan.engine.opencl.CL;
 import neuroscan.engine.opencl.OpenClDevices;
 import neuroscan.engine.opencl.OpenClEngine;
+import neuroscan.engine.gpu.GpuEngine;
+import neuroscan.engine.gpu.Screening;
 import neuroscan.model.Weights;
 import neuroscan.report.ReportEngines;
 import picocli.CommandLine.Option;
@@ -27,8 +29,30 @@ final class EngineOptions {
     @Option(names = "--threads", paramLabel = "T", description = "CPU threads (default: every core).")
     Integer threads;
 
+    /** The scan's --screen / --exact-fp32 (set by ScanCommand; other commands do not scan). */
+    Screening.Mode screening = Screening.Mode.AUTO;
+
     /** The engine for a scan or a trace; {@code announce} names it on stderr. */
     Engine open(Weights weights, boolean announce) {
+        Engine e = openEngine(weights);
+        try {
+            if (e instanceof GpuEngine g) g.screening(screening);
+            else if (screening == Screening.Mode.ON) throw new NeuroscanException("--screen: the " + backendName(e)
+                    + " engine computes in FP32 throughout; screening needs --backend cuda or opencl");
+        } catch (RuntimeException x) {
+            e.close();
+            throw x;
+        }
+        if (announce) System.err.println("neuroscan: engine " + e.describe()
+                + (e instanceof GpuEngine g && g.screens() ? ", MLP screened with TF32 matrix instructions" : ""));
+        return e;
+    }
+
+    private static String backendName(Engine e) {
+        return e instanceof ReferenceEngine ? "reference" : "cpu";
+    }
+
+    private Engine openEngine(Weights weights) {
         int t = threads();
         Engine e = switch (backend) {
             case "auto" -> gpu(weights).orElseGet(() -> new CpuEngine(weights, t));
@@ -46,7 +70,6 @@ final class EngineOptions {
             case "reference" -> new ReferenceEngine(weights);
             default -> throw new NeuroscanException("--backend " + backend + " is not one of auto, cuda, opencl, cpu, reference");
         };
-        if (announce) System.err.println("neuroscan: engine " + e.describe());
         return e;
     }
 

@@ -5,6 +5,7 @@ import neuroscan.NeuroscanException;
 import neuroscan.store.DocRange;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import neuroscan.engine.gpu.Screening;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
@@ -54,6 +55,18 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar or status lines.")
     boolean quiet;
 
+    @picocli.CommandLine.ArgGroup(exclusive = true)
+    Screen screen = new Screen();
+
+    /** The tensor-core screen of the MLP input GEMM (engine.gpu.Screening): the store is the same either way. */
+    static final class Screen {
+        @Option(names = "--exact-fp32", description = "No tensor-core screening: the MLP input GEMM in FP32 for every pair (screening is the default on CUDA GPUs with TF32 tensor cores; the store is the same).")
+        boolean exactFp32;
+
+        @Option(names = "--screen", description = "Screen the MLP input GEMM with TF32 matrix-multiply instructions where they are only emulated (OpenCL, pre-sm_80 GPUs) too, recomputing only the candidates in FP32; the store is the same.")
+        boolean screen;
+    }
+
     @Override
     public Integer call() {
         if (maxDocs != null && maxDocs < 0) {
@@ -63,6 +76,7 @@ final class ScanCommand implements Callable<Integer> {
         var inputs = ScanJob.resolve(ModelOptions.known(), modelOptions, datasetOptions.dataset);
         var req = new ScanJob.Request(datasetOptions.dataset, datasetOptions.column, topK, range, includePadding,
                 resume, quiet, checkpointEvery, tokensFrom == null ? null : ModelOptions.path(tokensFrom));
+        engineOptions.screening = screen.exactFp32 ? Screening.Mode.OFF : screen.screen ? Screening.Mode.ON : Screening.Mode.AUTO;
         ScanJob.run(inputs, ModelOptions.path(out), req, engineOptions);
         return 0;
     }

@@ -29,6 +29,11 @@ public interface TopKScan extends AutoCloseable {
     /** Nanoseconds spent merging on the host (0 when the device merges inside its own work). */
     long hostMergeNanos();
 
+    /** The tensor-core screen's counters so far, or null when this scan does not screen (gpu.Screening). */
+    default ScreenCounts screenCounts() {
+        return null;
+    }
+
     @Override
     void close();
 }

@@ -75,6 +75,24 @@ public final class KernelContext {
         return group.localInts(localArrays++, n);
     }
 
+    /**
+     * A warp-wide matrix multiply-accumulate on the tensor cores: D[16x8] = A[16x8] B[8x8] + C, operands
+     * rounded to TF32, accumulation in FP32 (CUDA sm_80+: {@code mma.sync...m16n8k8...tf32}; OpenCL, the
+     * CPU runner and older GPUs: {@link Mma}'s model of it). A(r, k) is {@code a[aOff + r * aRow + k * aCol]}
+     * and B(k, c) is {@code b[bOff + k * bRow + c * bCol]}, both in work-group memory; {@code acc[accOff ..
+     * accOff + 4)} is this lane's share of C, replaced by D's, in PTX's layout (lane l = linear local id % 32:
+     * rows l / 4 and l / 4 + 8, columns 2 (l % 4) and 2 (l % 4) + 1). Every lane of the warp (32
+     * consecutive work-items of the work-group, whose size must be a multiple of 32, its kernel's
+     * {@code @Kernel(workGroup)}) calls it together with the same operands; the CPU runner reports a warp
+     * whose lanes called it unequally often.
+     */
+    public void mmaTf32(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow, int bCol, float[] acc,
+                        int accOff) {
+        int linear = localId[0] + localSize[0] * (localId[1] + localSize[1] * localId[2]);
+        group.mmaCalled(this, linear);
+        Mma.mma(linear % Mma.WARP, a, aOff, aRow, aCol, b, bOff, bRow, bCol, acc, accOff);
+    }
+
     /** "(x, y, z)" of this work-item's global id, for error messages. */
     String where() {
         return "work-item (" + globalId(0) + ", " + globalId(1) + ", " + globalId(2) + ")";

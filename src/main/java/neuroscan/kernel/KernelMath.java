@@ -57,4 +57,9 @@ public final class KernelMath {
     public static float abs(float x) {
         return Math.abs(x);
     }
+
+    /** x rounded to TF32, the tensor cores' operand format ({@link Mma#tf32}; CUDA: cvt.rna.tf32.f32). */
+    public static float tf32(float x) {
+        return Mma.tf32(x);
+    }
 }

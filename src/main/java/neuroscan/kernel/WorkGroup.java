@@ -60,6 +60,8 @@ final class WorkGroup {
     private final Map<Integer, Object> arrays = new HashMap<>();   // k-th work-group array: float[] or int[]
     private final Site[] waitingAt;     // per work-item (linear local index): the barrier it waits at, or null
     private final boolean[] returned;   // per work-item: it has returned from the kernel
+    private final int[] mmaCalls;       // per work-item: its KernelContext.mmaTf32 calls so far (written by it alone)
+    private volatile boolean mmaUsed;
     private int waiting, returnedCount;
     private int generation;             // how many barriers have opened so far
     private KernelFailure failure;      // the first failure, or null
@@ -71,6 +73,37 @@ final class WorkGroup {
         this.size = localSize[0] * localSize[1] * localSize[2];
         this.waitingAt = new Site[size];
         this.returned = new boolean[size];
+        this.mmaCalls = new int[size];
+    }
+
+    /**
+     * Counts a work-item's mmaTf32 call: a warp-wide instruction needs whole warps, and every lane of a warp
+     * must call it as often as the others between two barriers (checked when a barrier opens and at the end).
+     */
+    void mmaCalled(KernelContext ctx, int linear) {
+        if (size % Mma.WARP != 0) {
+            throw new IllegalStateException("mmaTf32 is a warp-wide instruction: the work-group must have a multiple of "
+                    + Mma.WARP + " work-items, this one has " + size);
+        }
+        mmaUsed = true;
+        mmaCalls[linear]++;
+    }
+
+    /** A warp whose lanes called mmaTf32 unequally often, as a message, or null; under lock, everyone arrived. */
+    private String divergentMma() {
+        if (!mmaUsed) return null;
+        for (int w = 0; w < size / Mma.WARP; w++) {
+            int first = mmaCalls[w * Mma.WARP];
+            for (int l = 1; l < Mma.WARP; l++) {
+                int n = mmaCalls[w * Mma.WARP + l];
+                if (n != first) {
+                    return "warp " + w + " of work-group " + name + " diverged at mmaTf32: lane 0 " + localId(w * Mma.WARP)
+                            + " made " + first + " calls, lane " + l + " " + localId(w * Mma.WARP + l) + " made " + n
+                            + " (every lane of a warp must execute the instruction together; on a GPU this hangs or computes garbage)";
+                }
+            }
+        }
+        return null;
     }
 
     /** "(3, 0, 0)", the work-group's id. */
@@ -150,6 +183,10 @@ final class WorkGroup {
             if (failure != null) return;
             returned[index(ctx)] = true;
             returnedCount++;
+            if (returnedCount == size) {
+                String d = divergentMma();
+                if (d != null) fail(new KernelFailure(kernel + ": " + d, null));
+            }
             settle();   // were the others waiting at a barrier for this one?
         } finally {
             lock.unlock();
@@ -191,6 +228,11 @@ final class WorkGroup {
             else gone.add(i);
         }
         if (gone.isEmpty() && sites.size() == 1) {   // everyone is here: open the barrier
+            String d = divergentMma();
+            if (d != null) {
+                fail(new KernelFailure(kernel + ": " + d, null));
+                return;
+            }
             Arrays.fill(waitingAt, null);
             waiting = 0;
             generation++;

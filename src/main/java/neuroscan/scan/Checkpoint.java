@@ -41,7 +41,7 @@ final class Checkpoint {
     }
 
     /** What a checkpoint restores. {@code store.docs()} is [range start, next). */
-    record State(StoreFile store, long nTokens, Manifest.Timings timings) {
+    record State(StoreFile store, long nTokens, Manifest.Timings timings, Manifest.Screening screening) {
         int next() {
             return store.docs().end();
         }
@@ -66,7 +66,17 @@ final class Checkpoint {
         } catch (IllegalArgumentException e) {
             throw new NeuroscanException(f + ": corrupt checkpoint: nan_neurons: " + e.getMessage() + " (delete " + dir + " to start over)");
         }
-        return new State(s, Long.parseLong(m.getOrDefault("n_tokens", "0")), timings);
+        Manifest.Screening screening = null;
+        if (m.containsKey("screen_pairs")) {
+            try {
+                long pairs = Long.parseLong(m.get("screen_pairs")), recomputed = Long.parseLong(m.getOrDefault("screen_recomputed", "0"));
+                if (pairs < 0 || recomputed < 0 || recomputed > pairs) throw new NumberFormatException(recomputed + " of " + pairs);
+                screening = Manifest.Screening.of(pairs, recomputed);
+            } catch (NumberFormatException e) {
+                throw new NeuroscanException(f + ": corrupt checkpoint: screen counters: " + e.getMessage() + " (delete " + dir + " to start over)");
+            }
+        }
+        return new State(s, Long.parseLong(m.getOrDefault("n_tokens", "0")), timings, screening);
     }
 
     private static String describe(Hook h) {
@@ -82,6 +92,11 @@ final class Checkpoint {
      * documents [start, next). Nothing is written when tokens is empty and state is null.
      */
     void save(int chunkStart, List<int[]> tokens, StoreFile state, long nTokens, Manifest.Timings timings) {
+        save(chunkStart, tokens, state, nTokens, timings, null);
+    }
+
+    /** As above, with the screen's counters so far (null: nothing screened). */
+    void save(int chunkStart, List<int[]> tokens, StoreFile state, long nTokens, Manifest.Timings timings, Manifest.Screening screening) {
         if (!tokens.isEmpty()) writeChunk(chunkStart, tokens);
         if (state == null) return;
         Map<String, String> m = new HashMap<>();
@@ -95,6 +110,10 @@ final class Checkpoint {
         m.put("checkpoint_s", Double.toString(timings.checkpointS()));
         m.put("total_s", Double.toString(timings.totalS()));
         m.put("sessions", Integer.toString(timings.sessions()));
+        if (screening != null) {
+            m.put("screen_pairs", Long.toString(screening.pairsScreened()));
+            m.put("screen_recomputed", Long.toString(screening.candidatesRecomputed()));
+        }
         new StoreFile(state.topK(), state.docs(), state.includePadding(), m, state.hook(), state.stats()).write(dir.resolve(STATE));
     }
 

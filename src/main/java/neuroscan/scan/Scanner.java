@@ -3,6 +3,7 @@ package neuroscan.scan;
 import neuroscan.data.Document;
 import neuroscan.NeuroscanException;
 import neuroscan.engine.Engine;
+import neuroscan.engine.ScreenCounts;
 import neuroscan.engine.TopKScan;
 import neuroscan.store.Hook;
 import neuroscan.format.AtomicFiles;
@@ -173,6 +174,7 @@ public final class Scanner {
         TopK store;
         final int start, from;
         final Manifest.Timings before;
+        final Manifest.Screening screenBefore;   // the screen's counters of earlier sessions (null: none)
         final String created, backend, topkMerge;
         final long t0;
         long docsDone, tokensDone;
@@ -192,6 +194,7 @@ public final class Scanner {
             docsDone = from - start;
             tokensDone = state == null ? 0 : state.nTokens();
             before = state == null ? Manifest.Timings.ZERO : state.timings();
+            screenBefore = state == null ? null : state.screening();
             created = prior != null ? prior.created() : now();
             backend = then(prior == null ? null : prior.backend(), engine.describe());
             topkMerge = then(prior == null ? null : prior.topkMerge(), scan.mergeLocation());
@@ -217,7 +220,7 @@ public final class Scanner {
                     long k0 = System.nanoTime();
                     store = scan.store();   // read back (from the device) only here and at the end
                     ckpt.save(pendingStart, pending, new StoreFile(store, new DocRange(start, next), o.includePadding(), hook, scan.stats()),
-                            tokensDone, timings(windows.tokenizeNanos(), k0));
+                            tokensDone, timings(windows.tokenizeNanos(), k0), screening());
                     checkpointNs += System.nanoTime() - k0;
                     pending.clear();
                     pendingStart = lastCheckpoint = next;
@@ -289,7 +292,13 @@ public final class Scanner {
             return new Manifest(Manifest.FORMAT, Manifest.version(), complete, sources.model(), sources.tokenizer(), sources.dataset(),
                     hook.name(), hook.nLayers(), hook.dMlp(), o.nCtx(), o.topK(), o.includePadding(), o.includePadding() ? o.padToken() : null,
                     o.range().toString(), start, docEnd, exhausted, docsDone, tokensDone, store.nanSkipped(), store.nanNeurons(), backend,
-                    topkMerge, timings(tokenizeNs, System.nanoTime()), created, finished);
+                    topkMerge, timings(tokenizeNs, System.nanoTime()), created, finished, screening());
+        }
+
+        /** The screen's counters over every session so far (null when none screened). */
+        Manifest.Screening screening() {
+            ScreenCounts c = scan.screenCounts();
+            return Manifest.Screening.plus(screenBefore, c == null ? null : Manifest.Screening.of(c.screened(), c.recomputed()));
         }
     }
 

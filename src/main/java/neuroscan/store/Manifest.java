@@ -42,6 +42,8 @@ import java.util.Objects;
  *                       ({@code TopKScan.mergeLocation()}); composed like backend: {@code "host, then device"} for a
  *                       run resumed on another engine, {@code "host, device"} for a merge of shards that differ;
  *                       a manifest written before this field existed reads as {@code "host"}
+ * @param screening      what the tensor-core screen of the MLP did (issue 14), summed over sessions and shards;
+ *                       null (omitted) when no batch was screened
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(String format, String neuroscanVersion, boolean complete,
@@ -49,7 +51,35 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
                        String hook, Integer nLayers, int dMlp, int nCtx, int topK, boolean includePadding, Integer padToken,
                        String requestedRange, int docStart, int docEnd, boolean datasetExhausted,
                        long nDocs, long nTokens, long nanSkipped, java.util.SortedMap<Integer, Long> nanNeurons, String backend, String topkMerge, Timings timings,
-                       String created, String finished) {
+                       String created, String finished, Screening screening) {
+
+    /** A manifest without screening counters (every scan before issue 14, and every FP32-only one). */
+    public Manifest(String format, String neuroscanVersion, boolean complete, Artifact model, Artifact tokenizer, Artifact dataset,
+                    String hook, Integer nLayers, int dMlp, int nCtx, int topK, boolean includePadding, Integer padToken,
+                    String requestedRange, int docStart, int docEnd, boolean datasetExhausted,
+                    long nDocs, long nTokens, long nanSkipped, java.util.SortedMap<Integer, Long> nanNeurons, String backend,
+                    String topkMerge, Timings timings, String created, String finished) {
+        this(format, neuroscanVersion, complete, model, tokenizer, dataset, hook, nLayers, dMlp, nCtx, topK, includePadding, padToken,
+                requestedRange, docStart, docEnd, datasetExhausted, nDocs, nTokens, nanSkipped, nanNeurons, backend, topkMerge,
+                timings, created, finished, null);
+    }
+
+    /**
+     * The screen's counters: (document, neuron) pairs screened, candidates recomputed in FP32, and the
+     * fraction of pairs spared the recompute.
+     */
+    public record Screening(long pairsScreened, long candidatesRecomputed, double fractionSkipped) {
+        public static Screening of(long screened, long recomputed) {
+            return new Screening(screened, recomputed, screened == 0 ? 0 : 1.0 - (double) recomputed / screened);
+        }
+
+        /** a + b, either may be null (not screened). */
+        public static Screening plus(Screening a, Screening b) {
+            if (a == null) return b;
+            if (b == null) return a;
+            return of(a.pairsScreened + b.pairsScreened, a.candidatesRecomputed + b.candidatesRecomputed);
+        }
+    }
 
     /** {@link #topkMerge} of a manifest that predates the field: every scan merged on the host then. */
     public static final String TOPK_MERGE_DEFAULT = "host";
@@ -186,7 +216,7 @@ public record Manifest(String format, String neuroscanVersion, boolean complete,
     public Manifest withComplete(boolean c, String finishedAt) {
         return new Manifest(format, neuroscanVersion, c, model, tokenizer, dataset, hook, nLayers, dMlp, nCtx, topK, includePadding,
                 padToken, requestedRange, docStart, docEnd, datasetExhausted, nDocs, nTokens, nanSkipped, nanNeurons, backend, topkMerge,
-                timings, created, finishedAt);
+                timings, created, finishedAt, screening);
     }
 
     /** Writes {@code dir/manifest.json} atomically. */

@@ -73,6 +73,7 @@ public final class Merge {
         List<TokenCache> caches = new ArrayList<>();
         long nDocs = 0, nTokens = 0;
         Manifest.Timings timings = Manifest.Timings.ZERO;
+        Manifest.Screening screening = null;
         Set<String> backends = new LinkedHashSet<>(), topkMerges = new LinkedHashSet<>();
         for (Run r : rs) {
             Manifest m = r.manifest();
@@ -104,6 +105,7 @@ public final class Merge {
             nDocs += m.nDocs();
             nTokens += m.nTokens();
             if (m.timings() != null) timings = timings.plus(m.timings());
+            screening = Manifest.Screening.plus(screening, m.screening());
             backends.add(m.backend());
             topkMerges.add(m.topkMerge());
         }
@@ -117,7 +119,7 @@ public final class Merge {
         Manifest merged = new Manifest(Manifest.FORMAT, Manifest.version(), true, lo.model(), lo.tokenizer(), lo.dataset(),
                 lo.hook(), lo.nLayers(), lo.dMlp(), lo.nCtx(), lo.topK(), lo.includePadding(), lo.padToken(), requested, docs.start(), docs.end(),
                 hi.datasetExhausted(), nDocs, nTokens, topK.nanSkipped(), topK.nanNeurons(), String.join(", ", backends), String.join(", ", topkMerges),
-                timings, now, now);
+                timings, now, now, screening);
         merged.write(out);
         return merged;
     }

@@ -44,6 +44,16 @@ public final class CudaDevice implements GpuDevice {
     }
 
     @Override
+    public boolean tensorCores() {
+        return gpu.ccMajor() >= 8 && modules.has("mlp_screen");
+    }
+
+    @Override
+    public boolean hasKernel(String name) {
+        return modules.has(name);
+    }
+
+    @Override
     public String name() {
         return "CUDA device " + gpu.name();
     }

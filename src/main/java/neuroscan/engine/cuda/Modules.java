@@ -35,7 +35,13 @@ final class Modules implements AutoCloseable {
         try {
             for (String name : KernelSources.names()) {
                 MemorySegment module = null;
-                if (shipped.isPresent()) {
+                if (KernelSources.entry(name).mma() && gpu.ccMajor() < 8) {
+                    // the jar's PTX for it is sm_80 (tensor cores): NVRTC builds the model of the instruction instead
+                    if (Nvrtc.unavailable().isPresent()) continue;   // left out: the engine screens only on sm_80+
+                    module = load(name, nvrtc(name, gpu, dHead));
+                    origins.add("nvrtc");
+                }
+                if (module == null && shipped.isPresent()) {
                     try {
                         module = load(name, shipped.get().ptx(name));
                         origins.add("jar");
@@ -62,6 +68,11 @@ final class Modules implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** Whether kernel {@code name} was loaded (a tensor-core kernel is left out on a pre-sm_80 GPU without NVRTC). */
+    boolean has(String name) {
+        return functions.containsKey(name);
     }
 
     /** The kernel function {@code name} (the file's name, e.g. "gemm_bias"). */

@@ -26,7 +26,7 @@ public final class Calls {
     public static final int SOLU_WG = SoluLnMax.SOLU_WG, SOLU_KEEP_PRE = SoluLnMax.SOLU_KEEP_PRE,
             SOLU_STORE_MID = SoluLnMax.SOLU_STORE_MID, SOLU_STORE_POST = SoluLnMax.SOLU_STORE_POST;
     /** Work-group sizes of the kernels whose geometry is the host's choice alone. */
-    public static final int EMBED_WG = 64, TOPK_WG = 64;
+    public static final int EMBED_WG = 64, TOPK_WG = 64, NORM_WG = 64;
 
     /** The activation selector of a TransformerLens act_fn ("gelu" exact, "gelu_new" tanh). */
     public static int act(String actFn) {
@@ -57,6 +57,11 @@ public final class Calls {
 
     public static int[][] soluGrid(int nDocs) {
         return new int[][]{{nDocs}, {SOLU_WG}};
+    }
+
+    /** norm_bound: one work-item per vector. */
+    public static int[][] normGrid(int count) {
+        return new int[][]{{ceil(count, NORM_WG)}, {NORM_WG}};
     }
 
     public static int[][] topkGrid(int dMlp) {
@@ -125,6 +130,25 @@ public final class Calls {
     public static Call topkMerge(DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer docIds, int nDocs, int dMlp, int k,
                                  DeviceBuffer topMax, DeviceBuffer topDoc, DeviceBuffer topPos, DeviceBuffer nanCount) {
         return call("topk_merge", topkGrid(dMlp), docMax, docArg, docIds, nDocs, dMlp, k, topMax, topDoc, topPos, nanCount);
+    }
+
+    /** norm_bound: out[i] >= ||X[i * stride + k * step], k < len||_2 for i < count (the screen's norms). */
+    public static Call normBound(DeviceBuffer X, int count, int len, int stride, int step, DeviceBuffer out) {
+        return call("norm_bound", normGrid(count), X, count, len, stride, step, out);
+    }
+
+    /** mlp_screen: which (document, neuron) pairs may reach the store's k-th entry (Screening); the others get -inf / -1. */
+    public static Call mlpScreen(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets, DeviceBuffer rowNorm,
+                                 DeviceBuffer colNorm, DeviceBuffer topMax, DeviceBuffer topDoc, int nDocs, int N, int K, int k,
+                                 int act, float relErr, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer cand) {
+        return call("mlp_screen", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, rowNorm, colNorm, topMax, topDoc, N, K, k, act,
+                relErr, docMax, docArg, cand);
+    }
+
+    /** mlp_recompute: mlp_in_gelu_max's values for the pairs mlp_screen flagged; adds each document's count to candCount. */
+    public static Call mlpRecompute(DeviceBuffer A, DeviceBuffer W_in, DeviceBuffer b_in, DeviceBuffer offsets, DeviceBuffer cand,
+                                    int nDocs, int N, int K, int act, DeviceBuffer docMax, DeviceBuffer docArg, DeviceBuffer candCount) {
+        return call("mlp_recompute", mlpMaxGrid(nDocs, N), A, W_in, b_in, offsets, cand, N, K, act, docMax, docArg, candCount);
     }
 
     /** Work-items per work-group the GEMM kernels need (the largest of all kernels). */

@@ -33,6 +33,16 @@ public interface GpuDevice extends AutoCloseable {
     /** The most work-groups along each of the three dimensions. */
     int[] maxGroups();
 
+    /** Whether ctx.mmaTf32 runs on tensor cores here (CUDA sm_80+), not as the model: a scan then screens by default. */
+    default boolean tensorCores() {
+        return false;
+    }
+
+    /** Whether kernel {@code name} is loaded (CUDA leaves the tensor-core kernels out on old GPUs without NVRTC). */
+    default boolean hasKernel(String name) {
+        return true;
+    }
+
     /** Zero-filled device memory. */
     DeviceBuffer allocate(long bytes, String what);
 

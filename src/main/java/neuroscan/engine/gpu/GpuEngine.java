@@ -14,7 +14,10 @@ import neuroscan.kernels.CausalAttention;
 import neuroscan.kernels.Embed;
 import neuroscan.kernels.GemmBias;
 import neuroscan.kernels.LayerNorm;
+import neuroscan.engine.ScreenCounts;
 import neuroscan.kernels.MlpInGeluMax;
+import neuroscan.kernels.MlpRecompute;
+import neuroscan.kernels.MlpScreen;
 import neuroscan.kernels.SoluLnMax;
 import neuroscan.kernels.TopkMerge;
 import neuroscan.model.ModelConfig;
@@ -62,6 +65,7 @@ public final class GpuEngine implements Engine {
     private final GpuArray W_E, W_pos;
     private final Layer[] layers;
     private Buffers b;
+    private Screening.Mode screening = Screening.Mode.AUTO;
     private int progress;   // documents of the current docMax call already in the caller's arrays
 
     /**
@@ -186,6 +190,23 @@ public final class GpuEngine implements Engine {
         return device.describe() + ", batches of " + b.maxTokens + " tokens, task graphs";
     }
 
+    /**
+     * Whether scans opened from now on screen the last layer's MLP input GEMM on the tensor cores (Screening;
+     * AUTO: where the device has them). ON where it cannot run is an error, at once. Earlier layers are not
+     * screened: their W_out GEMM needs every activation anyway; nor are SoLU models (no GELU shape to bound).
+     */
+    public GpuEngine screening(Screening.Mode mode) {
+        if (solu && mode == Screening.Mode.ON) throw new NeuroscanException("--screen: SoLU models are not screened (their softmax is not bounded)");
+        Screening.enabled(mode, device, dm);
+        screening = mode;
+        return this;
+    }
+
+    /** Whether a scan opened now, without statistics, screens. */
+    public boolean screens() {
+        return !solu && Screening.enabled(screening, device, dm);
+    }
+
     /** A task's name in layer l: the first layer's names are the single-layer graph's ("qkv"), then "qkv.1". */
     static String task(String name, int layer) {
         return layer == 0 ? name : name + "." + layer;
@@ -291,13 +312,24 @@ public final class GpuEngine implements Engine {
 
     /** Runs the documents (which must fit one batch) task by task, with a top-k merge into a scratch store of k = 20, timed. */
     public List<KernelTime> profile(List<int[]> docs) {
+        return profile(docs, new TopK(20, width), Screening.Mode.OFF);
+    }
+
+    /**
+     * As {@link #profile(List)}, merging into a copy of {@code start} with screening {@code mode}: with a
+     * filled store (say, a finished scan's) the screen's tasks are timed with the thresholds a scan meets.
+     */
+    public List<KernelTime> profile(List<int[]> docs, TopK start, Screening.Mode mode) {
         GpuModel.validate(cfg, docs);
         List<Batch> batches = Batches.split(docs, 0, b.maxTokens, b.maxDocs);
         if (batches.size() != 1) throw new IllegalArgumentException("profile() takes documents that fit one batch");
         Batch bt = batches.getFirst();
         int[] ids = new int[bt.count()];
         for (int i = 0; i < ids.length; i++) ids[i] = i;
-        try (Store scratch = new Store(20, new TopK(20, width), new NeuronStats(width))) {
+        Screening.Mode saved = screening;
+        screening = mode;
+        // the FP32 profile keeps statistics, as a scan does; a screened one cannot (Screening), so it has none
+        try (Store scratch = new Store(start.k(), start, mode == Screening.Mode.OFF ? new NeuronStats(width) : null)) {
             stage(b.slots[0], docs, bt, ids);
             Map<String, ExecutionPlan.Work> work = new LinkedHashMap<>();
             ExecutionPlan p = scratch.plans[0];
@@ -306,6 +338,8 @@ public final class GpuEngine implements Engine {
         } catch (RuntimeException e) {
             drain();
             throw device.error(e);
+        } finally {
+            screening = saved;
         }
     }
 
@@ -333,6 +367,9 @@ public final class GpuEngine implements Engine {
                 work.put(task("mlp_out", l), () -> new double[]{2.0 * T * dMlp * dm, 4.0 * (T * dMlp + (double) dMlp * dm + 2.0 * T * dm)});
             }
             work.put(task("topk_merge", l), () -> new double[]{0, 4.0 * (2.0 * n * dMlp + 6.0 * 20 * dMlp)});
+            // the screen (last layer): its GEMM on the tensor cores (TF32 FLOPs); the recompute's depend on the candidates
+            work.put(task("norm_rows", l), () -> new double[]{2.0 * T * dm, 4.0 * (T * dm + T)});
+            work.put(task("mlp_screen", l), () -> new double[]{2.0 * T * dm * dMlp, 4.0 * (T * dm + (double) dm * dMlp + 3.0 * n * dMlp)});
             work.put(task("stats_merge", l), () -> new double[]{0, 4.0 * (3.0 * n * dMlp + 8.0 * n * dMlp)});
         }
     }
@@ -362,6 +399,9 @@ public final class GpuEngine implements Engine {
         final ExecutionPlan[] plans = new ExecutionPlan[2];
         final ExecutionPlan download;
         final TopK before;   // its per-neuron NaN counts, to which the device's are added
+        final boolean screen;   // the last layer's MLP screened (Screening)
+        final GpuArray colNorm, rowNorm, cand, candCount;   // the screen's (null without it)
+        long screened;   // pairs the screen saw (the recomputed ones are counted on the device, in candCount)
         int next;
 
         Store(int k, TopK start, NeuronStats startStats) {
@@ -373,6 +413,11 @@ public final class GpuEngine implements Engine {
             pos = new GpuArray[nLayers];
             nan = new GpuArray[nLayers];
             before = start.copy();
+            screen = !solu && Screening.enabled(screening, device, dm, startStats != null);
+            colNorm = screen ? GpuArray.floats("W_in column norms", dMlp) : null;
+            rowNorm = screen ? GpuArray.floats("LN2 row norms", b.maxTokens) : null;
+            cand = screen ? GpuArray.ints("screen candidates", (long) b.maxDocs * dMlp) : null;
+            candCount = screen ? GpuArray.ints("screen counts", b.maxDocs) : null;
             float[] m0 = start.copyOfMax();
             int[] d0 = start.copyOfDoc(), p0 = start.copyOfPos();
             try {
@@ -393,13 +438,22 @@ public final class GpuEngine implements Engine {
                 }
                 if (stats != null) stats.stage();
                 TaskGraph up = new TaskGraph("store in").transferToDevice(DataTransferMode.EVERY_EXECUTION, all());
-                try (ExecutionPlan p = ExecutionPlan.on(memory, up.snapshot()).build()) {
+                if (screen) {
+                    memory.host(candCount).fill((byte) 0);
+                    up.transferToDevice(DataTransferMode.EVERY_EXECUTION, candCount)
+                            .task("norm_cols", MlpScreen::normBound, layers[nLayers - 1].W_in(), dMlp, dm, 1, dMlp, colNorm);
+                }
+                ExecutionPlan.Builder ub = ExecutionPlan.on(memory, up.snapshot());
+                if (screen) ub.grid("norm_cols", () -> ExecutionPlan.Geometry.of(Calls.normGrid(dMlp)));
+                try (ExecutionPlan p = ub.build()) {
                     p.execute();
                     device.sync(GpuDevice.Stream.TRANSFER);
+                    p.sync();
                 }
                 for (int s = 0; s < 2; s++) plans[s] = graph("scan slot " + s, b.slots[s], this).build();
-                download = ExecutionPlan.on(memory, new TaskGraph("store out")
-                        .transferToHost(DataTransferMode.EVERY_EXECUTION, all()).snapshot()).build();
+                TaskGraph out = new TaskGraph("store out").transferToHost(DataTransferMode.EVERY_EXECUTION, all());
+                if (screen) out.transferToHost(DataTransferMode.EVERY_EXECUTION, candCount);
+                download = ExecutionPlan.on(memory, out.snapshot()).build();
             } catch (RuntimeException e) {
                 close();
                 throw e;
@@ -427,6 +481,7 @@ public final class GpuEngine implements Engine {
                     stage(b.slots[s], docs, bt, docIds);
                     plans[s].execute();
                     if (stats != null) stats.counted(bt.tokens());
+                    if (screen) screened += (long) bt.count() * dMlp;
                 }
             } catch (RuntimeException e) {
                 drain();
@@ -484,6 +539,16 @@ public final class GpuEngine implements Engine {
         }
 
         @Override
+        public ScreenCounts screenCounts() {
+            if (!screen) return null;
+            download.execute();
+            download.awaitDone();
+            long recomputed = 0;
+            for (int d = 0; d < b.maxDocs; d++) recomputed += memory.host(candCount).getAtIndex(JAVA_INT, d);
+            return new ScreenCounts(screened, recomputed);
+        }
+
+        @Override
         public long hostMergeNanos() {
             return 0;
         }
@@ -497,6 +562,7 @@ public final class GpuEngine implements Engine {
                 for (GpuArray a : arrays) if (a != null) memory.release(a);
             }
             if (stats != null) stats.release();
+            for (GpuArray a : new GpuArray[]{colNorm, rowNorm, cand, candCount}) if (a != null) memory.release(a);
         }
     }
 
@@ -535,6 +601,14 @@ public final class GpuEngine implements Engine {
             GpuArray post;
             if (solu) {
                 post = solu(g, s, hookPost, l, mx, ag, ps);
+            } else if (store != null && store.screen && last) {   // the tensor-core screen, then FP32 for the candidates only
+                post = null;
+                g.task(task("norm_rows", l), MlpScreen::normBound, b.a, b.T, dm, dm, 1, store.rowNorm)
+                        .task(task("mlp_screen", l), MlpScreen::mlpScreen, b.a, w.W_in(), w.b_in(), s.offsets, store.rowNorm,
+                                store.colNorm, store.max[l], store.doc[l], dMlp, dm, store.k, act, Screening.relErr(dm), mx, ag,
+                                store.cand)
+                        .task(task("mlp_recompute", l), MlpRecompute::mlpRecompute, b.a, w.W_in(), w.b_in(), s.offsets,
+                                store.cand, dMlp, dm, act, mx, ag, store.candCount);
             } else if (hookPost) {
                 post = b.post[l];
                 g.task(task("mlp_in", l), GemmBias::gemmBias, b.a, w.W_in(), w.b_in(), null, post, b.T, dMlp, dm, act, 0);
@@ -568,7 +642,11 @@ public final class GpuEngine implements Engine {
                         .grid(task("ln2", l), () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())));
             }
             if (hookPost || solu) p.grid(task("mlp_in", l), () -> ExecutionPlan.Geometry.of(Calls.gemmGrid(b.T.get(), dMlp)));
-            else p.grid(task("mlp_in_gelu_max", l), () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)));
+            else if (store != null && store.screen && l == nLayers - 1) {
+                p.grid(task("norm_rows", l), () -> ExecutionPlan.Geometry.of(Calls.normGrid(b.T.get())))
+                        .grid(task("mlp_screen", l), () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)))
+                        .grid(task("mlp_recompute", l), () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)));
+            } else p.grid(task("mlp_in_gelu_max", l), () -> ExecutionPlan.Geometry.of(Calls.mlpMaxGrid(b.nDocs.get(), dMlp)));
             if (solu) p.grid(task("solu_ln_max", l), () -> ExecutionPlan.Geometry.of(Calls.soluGrid(b.nDocs.get())));
             if (solu && hookPost && l < nLayers - 1) p.grid(task("mlp_ln", l), () -> ExecutionPlan.Geometry.of(Calls.layerNormGrid(b.T.get())));
             if (store != null) p.grid(task("topk_merge", l), () -> ExecutionPlan.Geometry.of(Calls.topkGrid(dMlp)));

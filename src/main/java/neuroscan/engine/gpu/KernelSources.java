@@ -22,9 +22,12 @@ public final class KernelSources {
     private KernelSources() {
     }
 
-    /** One kernel of the index: its C name, the Java method it was generated from, its parameters. */
+    /**
+     * One kernel of the index: its C name, the Java method it was generated from, its parameters; {@code mma}:
+     * it uses the tensor cores (ctx.mmaTf32), so CUDA builds it for sm_80 and newer.
+     */
     public record Entry(String name, String javaClass, String javaMethod, String source, List<Param> params,
-                        List<Integer> workGroup) {
+                        List<Integer> workGroup, boolean mma) {
     }
 
     /** A parameter after the KernelContext: type int, float, float[] or int[]; access read / read-write for arrays. */
@@ -51,7 +54,8 @@ public final class KernelSources {
                     List<Integer> wg = new ArrayList<>();
                     if (k.has("workGroup")) for (JsonNode v : k.get("workGroup")) wg.add(v.asInt());
                     kernels.put(k.get("name").asText(), new Entry(k.get("name").asText(), k.get("class").asText(),
-                            k.get("method").asText(), k.get("source").asText(), List.copyOf(params), List.copyOf(wg)));
+                            k.get("method").asText(), k.get("source").asText(), List.copyOf(params), List.copyOf(wg),
+                            k.has("mma") && k.get("mma").asBoolean()));
                 }
                 Map<String, Integer> options = new LinkedHashMap<>();
                 json.get("options").properties().forEach(e -> options.put(e.getKey(), e.getValue().asInt()));
@@ -71,6 +75,13 @@ public final class KernelSources {
     /** Every kernel of the index. */
     public static List<Entry> entries() {
         return List.copyOf(index().kernels().values());
+    }
+
+    /** Kernel {@code name}'s entry. */
+    public static Entry entry(String name) {
+        Entry e = index().kernels().get(name);
+        if (e == null) throw new IllegalArgumentException("no kernel " + name);
+        return e;
     }
 
     /** The build options with their defaults (GEMM_TM=64, ..., D_HEAD=64). */

@@ -354,6 +354,7 @@ final class ExpressionPrinter {
                 case "fmax" -> "FMAXF";
                 case "fmin" -> "FMINF";
                 case "abs" -> "FABSF";
+                case "tf32" -> "TF32F";
                 default -> null;
             };
             if (macro == null) {
@@ -406,6 +407,7 @@ final class ExpressionPrinter {
             Element recv = tr.trees.getElement(new TreePath(new TreePath(p, ms), ms.getExpression()));
             if (recv == null || !recv.equals(fn.ctx)) error(call, "call KernelContext methods on the function's own context parameter");
         }
+        if (name.equals("mmaTf32")) return mma(call, args);
         String macro = switch (name) {
             case "globalId" -> "GLOBAL_ID";
             case "localId" -> "LOCAL_ID";
@@ -426,6 +428,43 @@ final class ExpressionPrinter {
             return macro + "(" + (d == null ? "0" : d) + ")";
         }
         return macro + "()";
+    }
+
+    /**
+     * ctx.mmaTf32(a, aOff, aRow, aCol, b, bOff, bRow, bCol, acc, accOff): a warp-wide instruction, so the
+     * kernel must be written for whole warps (its @Kernel(workGroup) a multiple of 32 work-items); A and B
+     * in work-group memory (every lane reads the fragments it needs from there), acc a private float array.
+     */
+    private String mma(MethodInvocationTree call, List<TreePath> args) {
+        List<Integer> wg = file.workGroup();
+        int items = wg.stream().reduce(1, (x, y) -> x * y);
+        if (wg.isEmpty() || items % 32 != 0) {
+            error(call, "ctx.mmaTf32 is a warp-wide instruction: kernel " + file.kernelName()
+                    + " must declare @Kernel(workGroup = {...}) with a multiple of 32 work-items"
+                    + (wg.isEmpty() ? " (it declares none)" : " (it declares " + wg + " = " + items + ")"));
+        }
+        String[] role = {"a", null, null, null, "b", null, null, null, "acc", null};
+        List<String> c = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            TreePath ap = args.get(i);
+            if (role[i] == null) {
+                c.add(expr(ap));
+                continue;
+            }
+            Element e = ap.getLeaf() instanceof IdentifierTree ? tr.trees.getElement(ap) : null;
+            Fn.Arr arr = e == null ? null : fn.arrays.get(e);
+            Space want = i == 8 ? Space.PRIVATE : Space.LOCAL;
+            if (arr == null || arr.space != want || arr.rank != 1) {
+                error(ap.getLeaf(), "ctx.mmaTf32's " + role[i] + " must be " + (i == 8
+                        ? "a private float array (new float[n]): the lane's accumulators stay in registers"
+                        : "a work-group array (ctx.localFloats): the lanes read their fragments from it"));
+            } else if (i == 8) {
+                arr.written = true;
+            }
+            c.add(ap.getLeaf().toString());
+        }
+        file.usesMma();
+        return "MMA_TF32(" + String.join(", ", c) + ")";
     }
 
     private String join(List<TreePath> args) {

@@ -63,6 +63,7 @@ public final class KernelBuild {
             }
             k.put("params", params);
             if (!o.workGroup().isEmpty()) k.put("workGroup", o.workGroup());
+            if (o.mma()) k.put("mma", true);   // tensor cores: PtxBuild targets sm_80 for it
             index.add(k);
         }
         Map<String, Object> json = new LinkedHashMap<>();

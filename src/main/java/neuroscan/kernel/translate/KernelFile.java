@@ -37,6 +37,7 @@ final class KernelFile {
     private final Map<ExecutableElement, Fn> fns = new LinkedHashMap<>();
     private final Map<String, VariableElement> constants = new LinkedHashMap<>();
     private final Map<String, Element> cNames = new LinkedHashMap<>();
+    private boolean mma;
 
     KernelFile(Translator tr, ExecutableElement kernel) {
         this.tr = tr;
@@ -98,6 +99,21 @@ final class KernelFile {
             }
         }.scan(decl.path(), null);
         for (ExecutableElement c : callees) discover(c, calls);
+    }
+
+    /** The kernel's @Kernel(workGroup) (empty: any shape). */
+    List<Integer> workGroup() {
+        return Translator.workGroup(kernel);
+    }
+
+    /** The kernel's C name, for messages. */
+    String kernelName() {
+        return Translator.cName(kernel.getSimpleName().toString());
+    }
+
+    /** Records that the kernel uses the tensor cores (kernels.json says so; CUDA builds it for sm_80). */
+    void usesMma() {
+        mma = true;
     }
 
     Fn fn(ExecutableElement m) {
@@ -260,7 +276,8 @@ final class KernelFile {
             // common.h
             "KERNEL", "GLOBAL", "LOCAL_PTR", "LOCAL_DECL", "DEVICE_FN", "RESTRICT", "GLOBAL_ID", "LOCAL_ID", "GROUP_ID",
             "LOCAL_SIZE", "NUM_GROUPS", "GLOBAL_SIZE", "BARRIER", "EXPF", "ERFF", "TANHF", "SQRTF", "RSQRTF", "FMAF",
-            "FMAXF", "FMINF", "FABSF", "F2I", "NEG_INF", "POS_INF", "NS_DIM3");
+            "FMAXF", "FMINF", "FABSF", "F2I", "NEG_INF", "POS_INF", "NS_DIM3", "NS_LANE", "NS_MMA_HW", "NS_AS_UINT",
+            "NS_AS_FLOAT", "TF32F", "MMA_TF32", "ns_tf32", "ns_mma_tf32");
 
     void checkName(Tree at, CompilationUnitTree unit, String name) {
         if (RESERVED.contains(name) || name.startsWith("__") || name.contains("$")) {
@@ -356,7 +373,7 @@ final class KernelFile {
         String javaClass = ((javax.lang.model.element.TypeElement) kernel.getEnclosingElement()).getQualifiedName().toString();
         List<Integer> wg = Translator.workGroup(kernel);
         if (wg.size() > 3 || wg.stream().anyMatch(v -> v < 1)) error(k, k.decl.tree(), "workGroup has 1 to 3 positive sizes");
-        return new Translator.Output(k.cName, javaClass, kernel.getSimpleName().toString(), kt.file(), w.toString(), params, wg);
+        return new Translator.Output(k.cName, javaClass, kernel.getSimpleName().toString(), kt.file(), w.toString(), params, wg, mma);
     }
 
     /** The C text of a constant's initializer: its literal, or the expression in parentheses. */

@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
 public final class PtxBuild {
     /** The oldest architecture nvcc 13 targets; the driver JIT-compiles it for newer GPUs (Hopper included). */
     public static final String ARCH = "compute_75";
+    /** For kernels that use the tensor cores' TF32 mma.sync (kernels.json's "mma"): Ampere and newer. */
+    public static final String MMA_ARCH = "compute_80";
 
     private PtxBuild() {
     }
@@ -52,14 +54,15 @@ public final class PtxBuild {
         int built = 0;
         for (String name : KernelSources.names()) {
             String source = KernelSources.source(name);
-            String hash = sha256(source + "\n" + now.getProperty("defines") + "\n" + ARCH + "\n" + version);
+            String arch = arch(name);
+            String hash = sha256(source + "\n" + now.getProperty("defines") + "\n" + arch + "\n" + version);
             Path ptx = out.resolve(name + ".ptx");
             now.setProperty("sha256." + name, hash);
             if (hash.equals(old.getProperty("sha256." + name)) && Files.exists(ptx)) continue;
             Path cu = Files.createTempFile("neuroscan-" + name, ".cu");
             try {
                 Files.writeString(cu, source);
-                List<String> cmd = new ArrayList<>(List.of(nvcc.toString(), "-ptx", "-arch=" + ARCH, "-diag-suppress", "177"));
+                List<String> cmd = new ArrayList<>(List.of(nvcc.toString(), "-ptx", "-arch=" + arch, "-diag-suppress", "177"));
                 for (String d : KernelSources.defines(Ptx.D_HEAD)) cmd.add("-D" + d);
                 cmd.addAll(List.of("-o", ptx.toString(), cu.toString()));
                 run(cmd, name);
@@ -73,6 +76,11 @@ public final class PtxBuild {
         }
         System.out.println("[ptx] " + built + " of " + KernelSources.names().size() + " kernels built to PTX (" + ARCH
                 + ", " + version + ") in " + out);
+    }
+
+    /** The virtual architecture kernel {@code name} is built for. */
+    public static String arch(String name) {
+        return KernelSources.entry(name).mma() ? MMA_ARCH : ARCH;
     }
 
     /** nvcc from NVCC, PATH, or the usual install places; null when there is none. */

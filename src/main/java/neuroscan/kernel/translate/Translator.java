@@ -50,7 +50,7 @@ public final class Translator {
 
     /** One translated kernel. */
     public record Output(String name, String javaClass, String javaMethod, String javaFile, String c,
-                         List<Param> params, List<Integer> workGroup) {
+                         List<Param> params, List<Integer> workGroup, boolean mma) {
     }
 
     /** A kernel parameter after the context: {@code type} is int, float, float[] or int[]. */

@@ -396,6 +396,75 @@ public abstract class KernelsContract {
         }
     }
 
+    /**
+     * The screen (issue 14) against mlp_in_gelu_max on the same device: a pair the screen skips has an
+     * FP32 max strictly below the store's k-th value (and was not needed: -inf / -1 for the merge), every
+     * other pair gets mlp_in_gelu_max's max bits and first position from the recompute, and the counts
+     * add up. The store's k-th entries are set from the FP32 maxima themselves: exact ties, a hair above
+     * and below, far above, and empty slots. On CUDA sm_80+ this is the tensor cores' own rounding.
+     */
+    @ParameterizedTest(name = "N {0}, K {1}, act {2}, docs {3}")
+    @CsvSource({"130, 45, 1, '1 63 64 65 150 7'", "64, 512, 2, '64 3'", "200, 96, 1, '0 20 1 40'"})
+    void screenSkipsOnlyPairsBelowTheKthValueAndRecomputesTheRestExactly(int N, int K, int act, String lengths) {
+        KernelDevice dev = device();
+        int[] offsets = offsets(lengths.split(" "));
+        int nDocs = offsets.length - 1, T = offsets[nDocs], k = 3;
+        float[] A = gaussian(T * K, 1), W = gaussian(K * N, 1 / Math.sqrt(K)), b = gaussian(N, 0.5);
+        Result fp32 = runMlpMax(dev, A, W, b, offsets, N, K, act);
+        float[] topMax = new float[k * N];
+        int[] topDoc = new int[k * N];
+        java.util.Arrays.fill(topMax, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(topDoc, -1);
+        for (int n = 0; n < N; n++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int d = 0; d < nDocs; d++) if (fp32.arg[d * N + n] >= 0) m = Math.max(m, fp32.max[d * N + n]);
+            if (n % 5 == 4 || m == Float.NEGATIVE_INFINITY) continue;   // not full: everything is a candidate
+            float kth = switch (n % 5) {
+                case 0 -> m;                          // the best document ties the k-th value
+                case 1 -> Math.nextDown(m);           // a hair below the best
+                case 2 -> Math.nextUp(m);             // a hair above: nothing can enter, yet all are within the bound
+                default -> m + 10;                    // far above: everything skips
+            };
+            topMax[(k - 1) * N + n] = kth;
+            topDoc[(k - 1) * N + n] = 5;
+        }
+        float[] cand;
+        float relErr = Screening.relErr(K);
+        try (var a = dev.floats(A); var w = dev.floats(W); var bb = dev.floats(b); var off = dev.ints(offsets);
+             var rowN = dev.filled(T == 0 ? 1 : T, Float.NaN); var colN = dev.filled(N, Float.NaN);
+             var tm = dev.floats(topMax); var td = dev.ints(topDoc);
+             var mx = dev.filled((long) nDocs * N, Float.NaN); var ag = dev.filledInts((long) nDocs * N, -7);
+             var cd = dev.filledInts((long) nDocs * N, -7); var cc = dev.filledInts(nDocs, 0)) {
+            if (T > 0) dev.launch(16, Calls.normBound(a, T, K, K, 1, rowN));
+            dev.launch(16, Calls.normBound(w, N, K, 1, N, colN));
+            dev.launch(16, Calls.mlpScreen(a, w, bb, off, rowN, colN, tm, td, nDocs, N, K, k, act, relErr, mx, ag, cd));
+            dev.launch(16, Calls.mlpRecompute(a, w, bb, off, cd, nDocs, N, K, act, mx, ag, cc));
+            float[] max = dev.read(mx, nDocs * N);
+            int[] arg = dev.readInts(ag, nDocs * N), flags = dev.readInts(cd, nDocs * N), counts = dev.readInts(cc, nDocs);
+            int skipped = 0;
+            for (int d = 0; d < nDocs; d++) {
+                int c = 0;
+                for (int n = 0; n < N; n++) {
+                    int i = d * N + n, slot = (k - 1) * N + n;
+                    assertTrue(flags[i] == 0 || flags[i] == 1, "flag " + flags[i]);
+                    if (flags[i] == 1) {
+                        c++;
+                        assertEquals(Float.floatToRawIntBits(fp32.max[i]), Float.floatToRawIntBits(max[i]), "recomputed max, doc " + d + " neuron " + n);
+                        assertEquals(fp32.arg[i], arg[i], "recomputed position, doc " + d + " neuron " + n);
+                    } else {
+                        skipped++;
+                        assertTrue(topDoc[slot] >= 0 && (fp32.arg[i] < 0 || fp32.max[i] < topMax[slot]),
+                                "doc " + d + " neuron " + n + " skipped, yet its max " + fp32.max[i] + " reaches the k-th " + topMax[slot]);
+                        assertEquals(Float.NEGATIVE_INFINITY, max[i]);
+                        assertEquals(-1, arg[i]);
+                    }
+                }
+                assertEquals(c, counts[d], "candidates of doc " + d);
+            }
+            assertTrue(skipped > 0, "the far-above neurons must be skipped");
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private record Result(float[] max, int[] arg, int[] positive) {

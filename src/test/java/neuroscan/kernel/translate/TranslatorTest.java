@@ -245,8 +245,8 @@ class TranslatorTest {
                 if (s.startsWith("*") || s.startsWith("/*")) continue;   // doc comments: no #line, but the test does not count them either
                 if (id.find() && !s.startsWith("//") && !s.startsWith("DEVICE_FN") && !s.startsWith("KERNEL")) {
                     String java = Files.readAllLines(Path.of(file)).get((int) line - 1);
-                    String name = id.group(1).replace("gemm_tile", "gemmTile").replace("group_sum", "groupSum")
-                            .replace("doc_of", "docOf").replace("ranks_before", "ranksBefore");
+                    // a helper's C name is its Java name in snake case (gemm_tile: gemmTile)
+                    String name = Pattern.compile("_([a-z])").matcher(id.group(1)).replaceAll(mr -> mr.group(1).toUpperCase());
                     assertTrue(java.contains(name), o.name() + ": C line '" + s + "' maps to " + file + ":" + line + " '" + java.strip() + "'");
                     checked++;
                 }
