@@ -35,7 +35,7 @@ final class Flagship {
         var hook = neuroscan.store.Hook.of(inputs.model().model().cfg());
         int g = RunReports.flat(hook, layer, neuron);   // before the scan: a bad --layer/--neuron costs nothing
         Path dir = runDir(cacheRoot(cache), inputs, topK);
-        var req = new ScanJob.Request(data.dataset, data.column, topK, DocRange.ALL, false, true, false, 2048, null);
+        var req = new ScanJob.Request(data.dataset, data.column, topK, DocRange.ALL, false, true, false, 2048, null, true);
         ScanJob.run(inputs, dir, req, engineOptions);
 
         try (RunReports reports = RunOptions.open(dir, Manifest.read(dir), inputs.model(), engineOptions)) {

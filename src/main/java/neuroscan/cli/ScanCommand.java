@@ -55,6 +55,9 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress bar or status lines.")
     boolean quiet;
 
+    @Option(names = "--no-stats", description = "Keep only the top k: no density, histogram or quantile samples (they need every pair's exact value, so a GPU with TF32 tensor cores then screens the MLP; a resumed scan continues as it began).")
+    boolean noStats;
+
     @picocli.CommandLine.ArgGroup(exclusive = true)
     Screen screen = new Screen();
 
@@ -75,7 +78,7 @@ final class ScanCommand implements Callable<Integer> {
         DocRange range = (docRange == null ? DocRange.ALL : DocRange.parse(docRange)).limit(maxDocs == null ? -1 : maxDocs);
         var inputs = ScanJob.resolve(ModelOptions.known(), modelOptions, datasetOptions.dataset);
         var req = new ScanJob.Request(datasetOptions.dataset, datasetOptions.column, topK, range, includePadding,
-                resume, quiet, checkpointEvery, tokensFrom == null ? null : ModelOptions.path(tokensFrom));
+                resume, quiet, checkpointEvery, tokensFrom == null ? null : ModelOptions.path(tokensFrom), !noStats);
         engineOptions.screening = screen.exactFp32 ? Screening.Mode.OFF : screen.screen ? Screening.Mode.ON : Screening.Mode.AUTO;
         ScanJob.run(inputs, ModelOptions.path(out), req, engineOptions);
         return 0;

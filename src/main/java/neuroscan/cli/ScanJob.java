@@ -24,7 +24,7 @@ import java.util.List;
 final class ScanJob {
     /** @param tokensFrom a finished run whose token cache to reuse instead of tokenizing (null: tokenize) */
     record Request(String dataset, String column, int topK, DocRange range, boolean includePadding,
-                   boolean resume, boolean quiet, int checkpointEvery, Path tokensFrom) {
+                   boolean resume, boolean quiet, int checkpointEvery, Path tokensFrom, boolean stats) {
     }
 
     record Result(Path dir, Manifest manifest, ModelOptions.Resolved inputs) {
@@ -67,6 +67,7 @@ final class ScanJob {
                     .withResume(req.resume())
                     .withCheckpointEvery(req.checkpointEvery())
                     .withQuiet(req.quiet())
+                    .withStats(req.stats())
                     .withHook(neuroscan.store.Hook.of(m.model().cfg()));
             long total = docs.count().isPresent()
                     ? Math.max(0, Math.min(req.range().end(), docs.count().getAsLong()) - req.range().start()) : -1;

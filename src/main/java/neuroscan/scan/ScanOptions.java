@@ -27,10 +27,13 @@ import java.nio.file.Path;
  * @param quiet           no {@link ScanListener#note} lines ({@code --quiet})
  * @param hook            the model's scanned hook and layers ({@code Hook.of(config)}); null: one layer's hook_post
  *                        at the engine's width
+ * @param stats           keep the statistics (density, histogram, quantile samples; default); {@code --no-stats}
+ *                        keeps the top k only, e.g. so a GPU may screen the MLP with tensor cores. A resumed scan
+ *                        continues as its checkpoint began.
  */
 public record ScanOptions(Path outDir, int topK, DocRange range, boolean includePadding, int padToken, int nCtx,
                           int threads, boolean resume, int checkpointEvery, int windowDocs, int batchTokens,
-                          int maxBatchDocs, boolean quiet, Hook hook) {
+                          int maxBatchDocs, boolean quiet, Hook hook, boolean stats) {
 
     public static final int DEFAULT_TOP_K = 20;
     public static final int DEFAULT_CHECKPOINT_EVERY = 2048;
@@ -48,47 +51,51 @@ public record ScanOptions(Path outDir, int topK, DocRange range, boolean include
     /** Top-k 20, all documents, no padding, a tokenizer thread per core, checkpoints every 2048 documents. */
     public static ScanOptions defaults(Path outDir, int nCtx) {
         return new ScanOptions(outDir, DEFAULT_TOP_K, DocRange.ALL, false, -1, nCtx,
-                Runtime.getRuntime().availableProcessors(), false, DEFAULT_CHECKPOINT_EVERY, 1024, 16384, 64, false, null);
+                Runtime.getRuntime().availableProcessors(), false, DEFAULT_CHECKPOINT_EVERY, 1024, 16384, 64, false, null, true);
     }
 
     public ScanOptions withTopK(int k) {
-        return new ScanOptions(outDir, k, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
+        return new ScanOptions(outDir, k, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook, stats);
     }
 
     /** {@code --doc-range} and {@code --max-docs} together: e.g. {@code DocRange.parse("100:").limit(50)}. */
     public ScanOptions withRange(DocRange r) {
-        return new ScanOptions(outDir, topK, r, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
+        return new ScanOptions(outDir, topK, r, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook, stats);
     }
 
     public ScanOptions withPadding(boolean include, int pad) {
-        return new ScanOptions(outDir, topK, range, include, pad, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
+        return new ScanOptions(outDir, topK, range, include, pad, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook, stats);
     }
 
     public ScanOptions withThreads(int n) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, n, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, n, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook, stats);
     }
 
     public ScanOptions withResume(boolean r) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, r, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, r, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook, stats);
     }
 
     public ScanOptions withCheckpointEvery(int docs) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, docs, windowDocs, batchTokens, maxBatchDocs, quiet, hook);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, docs, windowDocs, batchTokens, maxBatchDocs, quiet, hook, stats);
     }
 
     public ScanOptions withWindowDocs(int docs) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, docs, batchTokens, maxBatchDocs, quiet, hook);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, docs, batchTokens, maxBatchDocs, quiet, hook, stats);
     }
 
     public ScanOptions withBatch(int tokens, int docs) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, tokens, docs, quiet, hook);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, tokens, docs, quiet, hook, stats);
     }
 
     public ScanOptions withHook(Hook h) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, h);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, h, stats);
     }
 
     public ScanOptions withQuiet(boolean q) {
-        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, q, hook);
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, q, hook, stats);
+    }
+
+    public ScanOptions withStats(boolean keep) {
+        return new ScanOptions(outDir, topK, range, includePadding, padToken, nCtx, threads, resume, checkpointEvery, windowDocs, batchTokens, maxBatchDocs, quiet, hook, keep);
     }
 }

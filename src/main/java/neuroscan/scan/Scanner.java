@@ -119,8 +119,8 @@ public final class Scanner {
         if (state == null) ckpt.clear();
         if (state == null) checkStoreFits(o.topK(), engine.neurons(), Runtime.getRuntime().maxMemory());
         TopK initial = state == null ? new TopK(o.topK(), engine.neurons()) : state.store().topK();
-        // a checkpoint from before the statistics continues without them
-        NeuronStats initialStats = state == null ? new NeuronStats(engine.neurons()) : state.store().stats();
+        // a resumed scan continues as its checkpoint began: with statistics or (--no-stats, or from before them) without
+        NeuronStats initialStats = state != null ? state.store().stats() : o.stats() ? new NeuronStats(engine.neurons()) : null;
         // closed on every path; an error of the scan stays the error (a failing close is added as suppressed)
         try (TopKScan scan = engine.topKScan(initial, initialStats)) {
             Run run = new Run(sources, ckpt, prior, state, initial, scan, t0);

@@ -51,6 +51,33 @@ class ScreenCliTest {
         assertTrue(c.err().contains("--screen") && c.err().contains("statistics"), c.err());
     }
 
+    /**
+     * --no-stats drops the statistics, and then --screen screens (the emulated MMA on PoCL): counters in the
+     * manifest, and the top k equal to the FP32 scan's (with and without statistics) in documents, positions and
+     * value bits; --no-stats --exact-fp32 writes the same bytes as the screened scan.
+     */
+    @Test
+    void withoutStatisticsTheScreenRunsAndKeepsTheFp32TopK() throws Exception {
+        Assumptions.assumeTrue(CL.unavailable().isEmpty(), () -> "OpenCL screen test skipped: " + CL.unavailable().orElse(""));
+        Path model = CliFixtures.demoModel(tmp.resolve("model"));
+        Path withStats = tmp.resolve("stats"), exact = tmp.resolve("exact"), screened = tmp.resolve("screened");
+        for (var r : new CliFixtures.Result[]{scan(model, withStats, "--exact-fp32"), scan(model, exact, "--no-stats", "--exact-fp32"),
+                scan(model, screened, "--no-stats", "--screen")}) {
+            assertEquals(0, r.code(), r.err());
+        }
+        StoreFile s = StoreFile.read(screened.resolve(StoreFile.NAME)), f = StoreFile.read(withStats.resolve(StoreFile.NAME));
+        assertNull(s.stats(), "--no-stats keeps no statistics");
+        assertTrue(f.stats() != null, "the default keeps statistics");
+        assertArrayEquals(f.topK().copyOfDoc(), s.topK().copyOfDoc());
+        assertArrayEquals(f.topK().copyOfPos(), s.topK().copyOfPos());
+        assertArrayEquals(f.topK().copyOfMax(), s.topK().copyOfMax());
+        assertArrayEquals(Files.readAllBytes(exact.resolve(StoreFile.NAME)), Files.readAllBytes(screened.resolve(StoreFile.NAME)));
+        var counters = Manifest.read(screened).screening();
+        assertTrue(counters != null && counters.pairsScreened() > 0, "the screened scan counts its pairs");
+        assertTrue(counters.candidatesRecomputed() <= counters.pairsScreened());
+        assertNull(Manifest.read(exact).screening(), "--exact-fp32 screens nothing");
+    }
+
     @Test
     void bothSwitchesOrScreeningOnTheCpuAreOneLineErrors() throws Exception {
         Path model = CliFixtures.demoModel(tmp.resolve("model"));

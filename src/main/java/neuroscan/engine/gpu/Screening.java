@@ -47,14 +47,14 @@ public final class Screening {
      * As above, for a scan that also keeps statistics ({@code stats}: NeuronStats' density, histogram and
      * quantile samples), which the screen cannot keep exact yet: they need every element's sign and every
      * pair's exact max, so ScreenPredicate would have to flag nearly everything. Such a scan does not screen
-     * (AUTO) or is refused (ON).
+     * (AUTO) or is refused (ON); {@code scan --no-stats} drops the statistics and screens.
      */
     static boolean enabled(Mode mode, GpuDevice device, int dModel, boolean stats) {
         if (mode == Mode.OFF) return false;
         if (stats) {
             if (mode == Mode.ON) {
                 throw new NeuroscanException("--screen: the scan's statistics (density, histogram, quantile samples) need every"
-                        + " pair's exact value, which the tensor-core screen does not keep yet; scan without --screen");
+                        + " pair's exact value, which the tensor-core screen does not keep yet; add --no-stats to screen");
             }
             return false;
         }
