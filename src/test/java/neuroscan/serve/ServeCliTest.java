@@ -74,10 +74,15 @@ class ServeCliTest {
         assertTrue(noRun.err().strip().endsWith("nope: no such run directory"), noRun.err());
     }
 
-    /** Ctrl-C (SIGINT) on a serving child JVM: it answers until then, then stops, saying so in one line, and frees the port. */
+    /**
+     * Ctrl-C (SIGINT) on a serving child JVM: it answers until then, then stops, saying so in one line, and frees the port.
+     * The child starts through perl with SIGINT at its default: a build started in the background (nohup, `cmd &`)
+     * inherits SIGINT ignored, and a JVM that starts with it ignored rightly leaves it ignored, as a terminal's would not.
+     */
     @Test
     void ctrlCStopsCleanly() throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = List.of("perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\"",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-Xmx256m", "-cp", System.getProperty("java.class.path"), "neuroscan.cli.Main",
                 "serve", "--run", run.toString(), "--port", "0", "--backend", "reference", "--threads", "1");
