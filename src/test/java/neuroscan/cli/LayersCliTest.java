@@ -214,6 +214,31 @@ class LayersCliTest {
         assertTrue(Files.readString(site.resolve("0/index.html")).contains("href=\"../1/index.html\""), "layer indexes link each other");
     }
 
+    /**
+     * Two shards of a 2-layer model, scanned apart and merged, give the whole scan's store byte for byte: every
+     * layer's top k and statistics (positive counts, histograms, samples) under its own keys.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gelu2", "solu2"})
+    void shardsOfEveryLayerMergeToTheWholeScan(String name) throws Exception {
+        Path whole = run(name, "cpu");
+        List<String> shards = new ArrayList<>();
+        for (String range : new String[]{"0:15", "15:" + DOCS}) {
+            Path out = tmp.resolve(name + "-shard-" + range.replace(':', '-'));
+            var r = CliFixtures.run("scan", "--model", model(name).toString(), "--dataset", CliFixtures.PARQUET.toString(),
+                    "--doc-range", range, "--top-k", "" + K, "--out", out.toString(), "--quiet", "--backend", "cpu");
+            assertEquals(0, r.code(), r.err());
+            shards.add(out.toString());
+        }
+        Path merged = tmp.resolve(name + "-merged");
+        var m = CliFixtures.run("merge", shards.get(1), shards.get(0), "--out", merged.toString());
+        assertEquals(0, m.code(), m.err());
+        StoreFile s = StoreFile.read(merged.resolve(StoreFile.NAME));
+        assertEquals(2, s.hook().nLayers());
+        assertTrue(s.stats() != null, "the merged store keeps the statistics");
+        assertArrayEquals(Files.readAllBytes(whole.resolve(StoreFile.NAME)), Files.readAllBytes(merged.resolve(StoreFile.NAME)));
+    }
+
     /** The reference and the CPU engine scan a SoLU model to the same store (maxima within 1e-4). */
     @Test
     void referenceAndCpuScansAgree() throws Exception {
