@@ -105,6 +105,32 @@ class ResumeKillTest {
         assertFalse(Files.exists(out.resolve(Checkpoint.DIR)));
     }
 
+    /** A 2-layer model: killed twice (the second time while resuming), then resumed; both layers' keys byte for byte. */
+    @Test
+    void aTwoLayerScanKilledTwiceResumesByteForByte() throws Exception {
+        Path whole = tmp.resolve("two-whole"), out = tmp.resolve("two-killed");
+        new Scanner(new ReferenceEngine(ScanChild.twoLayers()), ScanChild.twoLayerOptions(whole, false), ScanListener.NONE)
+                .scan(ScanFixtures.SOURCES, ScanFixtures.documents(ScanChild.texts()), ScanFixtures::tokenize);
+        try (Child c = new Child(out, false, "--two-layers")) {
+            c.await("checkpoint", 2);
+            c.kill();
+        }
+        try (Child c = new Child(out, true, "--two-layers")) {
+            c.await("checkpoint", 3);
+            c.kill();
+        }
+        assertFalse(Manifest.read(out).complete(), "killed mid-scan");
+        Manifest m = new Scanner(new ReferenceEngine(ScanChild.twoLayers()), ScanChild.twoLayerOptions(out, true), ScanListener.NONE)
+                .scan(ScanFixtures.SOURCES, ScanFixtures.documents(ScanChild.texts()), ScanFixtures::tokenize);
+        assertTrue(m.complete());
+        StoreFile s = StoreFile.read(out.resolve(StoreFile.NAME));
+        assertEquals(2, s.hook().nLayers());
+        assertNotNull(s.stats(), "the compared store holds the statistics");
+        assertArrayEquals(Files.readAllBytes(whole.resolve(StoreFile.NAME)), Files.readAllBytes(out.resolve(StoreFile.NAME)),
+                "store.safetensors after two kills + resume");
+        assertFalse(Files.exists(out.resolve(Checkpoint.DIR)));
+    }
+
     @Test
     void killAfterFirstCheckpoint() throws Exception {
         Path out = tmp.resolve("k1");
