@@ -46,12 +46,7 @@ public final class GemmTile {
                          float[] As, float[] Bs, float[][] acc) {
         final int tx = ctx.localId(0), ty = ctx.localId(1), lid = ty * GEMM_WN + tx;
         for (int k0 = 0; k0 < K; k0 += GEMM_TK) {
-            // A slab [TM x TK], stored transposed (As[k][row]) so the inner loop reads rows contiguously.
-            for (int idx = lid; idx < GEMM_TM * GEMM_TK; idx += GEMM_THREADS) {
-                int r = idx / GEMM_TK, kk = idx % GEMM_TK;
-                int gr = row0 + r, gk = k0 + kk;
-                As[kk * GEMM_AS_STRIDE + r] = (gr < M && gk < K) ? A[gr * K + gk] : 0.0f;
-            }
+            stageA(lid, A, M, K, row0, k0, As);
             // B slab [TK x TN]: consecutive work-items read consecutive columns of one row.
             for (int idx = lid; idx < GEMM_TK * GEMM_TN; idx += GEMM_THREADS) {
                 int kk = idx / GEMM_TN, c = idx % GEMM_TN;
@@ -61,6 +56,18 @@ public final class GemmTile {
             ctx.barrier();
             slabProduct(ctx, As, Bs, acc);
             ctx.barrier();   // before the next slab overwrites As and Bs
+        }
+    }
+
+    /**
+     * The A slab [TM x TK] at (row0, k0), stored transposed (As[k][row]) so the inner loop reads rows
+     * contiguously; rows >= M and k >= K read as zero. Shared with mlp_recompute's gathered tile.
+     */
+    static void stageA(int lid, float[] A, int M, int K, int row0, int k0, float[] As) {
+        for (int idx = lid; idx < GEMM_TM * GEMM_TK; idx += GEMM_THREADS) {
+            int r = idx / GEMM_TK, kk = idx % GEMM_TK;
+            int gr = row0 + r, gk = k0 + kk;
+            As[kk * GEMM_AS_STRIDE + r] = (gr < M && gk < K) ? A[gr * K + gk] : 0.0f;
         }
     }
 

@@ -119,11 +119,7 @@ public final class MlpRecompute {
                              float[] As, float[] Bs, float[][] acc) {
         final int tx = ctx.localId(0), ty = ctx.localId(1), lid = ty * GEMM_WN + tx;
         for (int k0 = 0; k0 < K; k0 += GEMM_TK) {
-            for (int idx = lid; idx < GEMM_TM * GEMM_TK; idx += GEMM_THREADS) {
-                int r = idx / GEMM_TK, kk = idx % GEMM_TK;
-                int gr = row0 + r, gk = k0 + kk;
-                As[kk * GEMM_AS_STRIDE + r] = (gr < M && gk < K) ? A[gr * K + gk] : 0.0f;
-            }
+            stageA(lid, A, M, K, row0, k0, As);
             for (int idx = lid; idx < GEMM_TK * GEMM_TN; idx += GEMM_THREADS) {
                 int kk = idx / GEMM_TN, c = idx % GEMM_TN;
                 int gk = k0 + kk;
